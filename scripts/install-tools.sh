@@ -14,7 +14,7 @@
 set -euo pipefail
 
 CARGO_DENY_VERSION=0.20.2
-CARGO_LLVM_COV_VERSION=0.6.21
+CARGO_LLVM_COV_VERSION=0.9.1
 PY_TOOLS=(
   "prek==0.5.11"
   "committed==1.1.11"
