@@ -19,7 +19,8 @@ esac
 
 status=0
 type=${header%%[(:!]*}
-if [[ $type =~ [A-Z] ]]; then
+# Only a header shaped like `Type(scope)!:` has a type to check; committed reports the rest.
+if [[ $header =~ ^[A-Za-z]+(\(.*\))?!?: && $type =~ [A-Z] ]]; then
   echo "commit message: the type must be lower-case, found '$type'" >&2
   status=1
 fi
