@@ -1,0 +1,210 @@
+//! `App::build(config)`: connect, migrate or check the schema, bind; then
+//! `run_until_stopped` serves until a shutdown signal and drains within a bounded time.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::http::router;
+use crate::ratelimit::LimiterStore;
+use crate::security::password::dummy_hash;
+use crate::state::AppState;
+use crate::store::types::Ts;
+use crate::store::{Db, DbError, migrate, sessions};
+
+const DATABASE_PATIENCE: Duration = Duration::from_secs(30);
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+/// Sessions are deleted only a week after they expired (§2.3).
+const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database unreachable: {0}")]
+    DatabaseUnreachable(DbError),
+    #[error("{0}")]
+    Migration(DbError),
+    #[error("database schema is not up to date; run 'warden migrate'")]
+    SchemaBehind,
+    #[error("invalid rate-limit store: {0}")]
+    Limiter(String),
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("startup task failed: {0}")]
+    Task(String),
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+/// Open the database, wait for it, and bring the schema up to date (or check it is).
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = Db::open(config).map_err(StartupError::DatabaseUnreachable)?;
+    db.wait_until_reachable(DATABASE_PATIENCE)
+        .await
+        .map_err(StartupError::DatabaseUnreachable)?;
+    if config.auto_migrate {
+        let report = migrate::migrate(&db)
+            .await
+            .map_err(StartupError::Migration)?;
+        for applied in &report.applied {
+            tracing::info!(migration = %applied, "migration applied");
+        }
+    } else if migrate::status(&db)
+        .await
+        .map_err(StartupError::Migration)?
+        .pending()
+        > 0
+    {
+        return Err(StartupError::SchemaBehind);
+    }
+    Ok(db)
+}
+
+async fn open_limiters(
+    config: &Config,
+) -> Result<(Option<LimiterStore>, Option<LimiterStore>), StartupError> {
+    let store = match &config.rate_limit.redis_url {
+        Some(url) => LimiterStore::redis(url.expose())
+            .await
+            .map_err(|e| StartupError::Limiter(e.to_string()))?,
+        None => LimiterStore::memory(),
+    };
+    let health = match (store.is_redis(), &config.redis_url) {
+        (true, _) => Some(store.clone()),
+        (false, Some(url)) => Some(
+            LimiterStore::redis(url.expose())
+                .await
+                .map_err(|e| StartupError::Limiter(e.to_string()))?,
+        ),
+        (false, None) => None,
+    };
+    if let Some(redis) = &health {
+        if redis.ping().await.is_err() {
+            tracing::warn!("redis is unreachable at startup; continuing (readiness reports it)");
+        }
+    }
+    let limiter = config.rate_limit.enabled.then_some(store);
+    Ok((limiter, health))
+}
+
+fn spawn_housekeeping(db: Db) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            every.tick().await;
+            let cutoff = Ts(chrono::Utc::now() - SESSION_RETENTION);
+            match sessions::purge_expired_before(&db, cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
+                Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
+            }
+        }
+    });
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = open_database(&config).await?;
+        Self::build_with_db(config, db).await
+    }
+
+    /// Build on an already prepared database (tests and the CLI share one pool this way).
+    pub async fn build_with_db(config: Config, db: Db) -> Result<Self, StartupError> {
+        let (limiter, health_redis) = open_limiters(&config).await?;
+        let dummy = tokio::task::spawn_blocking(dummy_hash)
+            .await
+            .map_err(|e| StartupError::Task(e.to_string()))?;
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        spawn_housekeeping(db.clone());
+        let state = AppState::new(config, db, limiter, health_redis, dummy);
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until `shutdown` resolves; then stop accepting, report not-ready, and give
+    /// in-flight requests up to `SHUTDOWN_TIMEOUT_SECS` before closing the pools.
+    pub async fn run_until_stopped<F>(self, shutdown: F) -> std::io::Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Self {
+            listener,
+            router,
+            state,
+        } = self;
+        let drain = Duration::from_secs(state.config.shutdown_timeout_secs);
+        let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+        let flag = state.clone();
+        let graceful = async move {
+            shutdown.await;
+            flag.begin_shutdown();
+            tracing::info!("shutdown started");
+            let _ = signalled_tx.send(());
+        };
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, service)
+            .with_graceful_shutdown(graceful)
+            .into_future();
+        let mut server = std::pin::pin!(server);
+        let result = tokio::select! {
+            result = &mut server => result,
+            _ = signalled_rx => match tokio::time::timeout(drain, &mut server).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!(drain_secs = drain.as_secs(), "drain time exceeded; closing remaining connections");
+                    Ok(())
+                }
+            },
+        };
+        state.db.close().await;
+        tracing::info!("shutdown finished");
+        result
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

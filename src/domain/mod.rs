@@ -1,0 +1,46 @@
+//! Parse-don't-validate input types (spec §1.6, §5): request bodies, query strings and path
+//! parameters become typed values here, so deeper layers can never hold invalid input.
+//!
+//! Every parser reports all failing fields of its stage, each with exactly one message (the
+//! first failing rule), keyed as §1.6.1 says.
+
+mod assignment_input;
+mod coerce;
+mod email;
+mod page;
+mod password;
+mod person;
+mod query;
+mod role_input;
+mod role_name;
+mod rules;
+mod user_create;
+mod user_id;
+mod user_update;
+mod username;
+
+pub use assignment_input::{
+    PermissionGrant, RoleAssign, parse_permission_grant, parse_role_assign,
+};
+pub use email::Email;
+pub use page::Page;
+pub use password::Password;
+pub use person::{Bio, PersonName, title_case};
+pub use query::{
+    PermissionListQuery, RoleListQuery, UserListQuery, parse_permission_list_query,
+    parse_role_list_query, parse_user_list_query,
+};
+pub use role_input::{RoleCreate, RoleUpdate, parse_role_create, parse_role_update};
+pub use role_name::RoleName;
+pub use rules::FieldError;
+pub use user_create::{LoginRequest, NewUser, parse_login, parse_user_create};
+pub use user_id::{UserIdParam, parse_user_id};
+pub use user_update::{UserUpdate, parse_user_update};
+pub use username::Username;
+
+/// Field key -> exactly one message (the first failing rule). Keys: field names, `<field>.<i>`
+/// for list items (`permissions.0`), `body` for whole-body rules.
+pub type ValidationErrors = std::collections::BTreeMap<String, String>;
+
+/// A JSON request body that is already known to be an object.
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,130 @@
+//! The HTTP surface: `router(state)` is the one place that lists every route.
+
+pub mod envelope;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+
+use axum::Router;
+use axum::http::header::ALLOW;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use middleware as mw;
+use routes::{allow_header, auth, health, pages, route_methods, users};
+
+/// Give a path its plain-`OPTIONS` answer and its 405, both with the `Allow` header of §1.12.
+fn with_allow(canonical: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    let allow = allow_header(route_methods(canonical));
+    let allow_for_405 = allow.clone();
+    methods
+        .options(move || {
+            let allow = allow.clone();
+            async move {
+                let mut response = StatusCode::OK.into_response();
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    response.headers_mut().insert(ALLOW, value);
+                }
+                response
+            }
+        })
+        .fallback(move || {
+            let allow = allow_for_405.clone();
+            async move { AppError::MethodNotAllowed { allow }.into_response() }
+        })
+}
+
+/// A collection answers with and without its trailing slash, identically (§1.12).
+fn collection(
+    router: Router<AppState>,
+    slashed: &'static str,
+    methods: MethodRouter<AppState>,
+) -> Router<AppState> {
+    let bare = slashed.trim_end_matches('/');
+    let methods = with_allow(slashed, methods);
+    router.route(slashed, methods.clone()).route(bare, methods)
+}
+
+async fn route_not_found() -> Response {
+    AppError::RouteNotFound.into_response()
+}
+
+fn api_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = collection(router, "/api/v1/", get(health::welcome));
+    let router = collection(router, "/api/v1/users/", get(users::list));
+    router
+        .route(
+            "/api/v1/health",
+            with_allow("/api/v1/health", get(health::api_health)),
+        )
+        .route(
+            "/api/v1/auth/register",
+            with_allow("/api/v1/auth/register", post(auth::register)),
+        )
+        .route(
+            "/api/v1/auth/login",
+            with_allow("/api/v1/auth/login", post(auth::login)),
+        )
+        .route(
+            "/api/v1/auth/logout",
+            with_allow("/api/v1/auth/logout", post(auth::logout)),
+        )
+        .route(
+            "/api/v1/auth/refresh",
+            with_allow("/api/v1/auth/refresh", post(auth::refresh)),
+        )
+        .route(
+            "/api/v1/auth/me",
+            with_allow("/api/v1/auth/me", get(auth::me)),
+        )
+        .route(
+            "/api/v1/users/{user_id}",
+            with_allow(
+                "/api/v1/users/{user_id}",
+                get(users::get).put(users::update).delete(users::delete),
+            ),
+        )
+}
+
+fn operational_routes(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/", with_allow("/", get(pages::landing)))
+        .route("/health", with_allow("/health", get(pages::health_page)))
+        .route("/livez", with_allow("/livez", get(health::livez)))
+        .route("/readyz", with_allow("/readyz", get(health::readyz)))
+        .route("/metrics", with_allow("/metrics", get(health::metrics)))
+}
+
+/// Every route with every layer, in the order of §1.2.
+pub fn router(state: AppState) -> Router {
+    let routes = operational_routes(api_routes(Router::new()));
+    routes
+        .fallback(route_not_found)
+        .route_layer(from_fn_with_state(state.clone(), mw::rate_limit::enforce))
+        .route_layer(from_fn(mw::route_guard::guard))
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::internal("panic", "handler panicked").into_response()
+        }))
+        .layer(from_fn_with_state(
+            state.clone(),
+            mw::timeout::limit_duration,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            mw::body_limit::check_declared_length,
+        ))
+        .layer(from_fn_with_state(state.clone(), mw::cors::handle))
+        .layer(from_fn_with_state(state.clone(), mw::security_headers::add))
+        .layer(from_fn_with_state(state.clone(), mw::render::render_json))
+        .layer(from_fn_with_state(
+            state.clone(),
+            mw::access_log::log_and_measure,
+        ))
+        .layer(from_fn_with_state(state.clone(), mw::request_id::assign))
+        .with_state(state)
+}

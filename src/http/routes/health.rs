@@ -1,0 +1,84 @@
+//! `/api/v1/`, `/api/v1/health`, `/livez`, `/readyz`, `/metrics` (§5.1, §5.2, §7).
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::health::{DependencyState, check};
+use crate::http::envelope;
+use crate::state::AppState;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub async fn welcome() -> Response {
+    envelope::ok(json!({
+        "message": "Welcome to warden!",
+        "status": "running",
+        "version": VERSION,
+        "api_version": "v1",
+    }))
+}
+
+pub async fn api_health(State(state): State<AppState>) -> Response {
+    let report = check(&state).await;
+    let database = if report.database == DependencyState::Up {
+        "connected"
+    } else {
+        "disconnected"
+    };
+    let redis = match report.redis {
+        DependencyState::Up => "connected",
+        DependencyState::Down => "disconnected",
+        DependencyState::NotConfigured => "not_configured",
+    };
+    envelope::ok(json!({
+        "status": if report.healthy() { "healthy" } else { "degraded" },
+        "database": database,
+        "redis": redis,
+        "api_version": "v1",
+        "version": VERSION,
+    }))
+}
+
+pub async fn livez() -> Response {
+    envelope::json(StatusCode::OK, json!({"status": "ok"}))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let report = check(&state).await;
+    let database = if report.database == DependencyState::Up {
+        "ok"
+    } else {
+        "error"
+    };
+    let redis = match report.redis {
+        DependencyState::Up => "ok",
+        DependencyState::Down => "error",
+        DependencyState::NotConfigured => "not_configured",
+    };
+    let checks = json!({"database": database, "redis": redis});
+    let (status, label) = if state.is_shutting_down() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
+    } else if report.healthy() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
+    };
+    envelope::json(status, json!({"status": label, "checks": checks}))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    if !state.config.metrics_enabled {
+        return AppError::RouteNotFound.into_response();
+    }
+    let body = state.metrics.render(state.db.pool_stats());
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}

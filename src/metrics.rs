@@ -1,0 +1,188 @@
+//! Prometheus metrics (§7.4), one registry per application instance (tests run several apps in
+//! one process, so nothing here is global).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteOnly {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FromLabel {
+    pub from: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: &'static str,
+    pub env: &'static str,
+}
+
+const DURATION_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<RequestLabels, Counter>,
+    pub http_duration: Family<RouteLabels, Histogram>,
+    pub in_flight: Gauge,
+    pub pool_connections: Family<StateLabel, Gauge>,
+    pub pool_max: Gauge,
+    pub rate_limit_rejections: Family<RouteOnly, Counter>,
+    pub rate_limit_storage_errors: Counter,
+    pub logins: Counter,
+    pub auth_failures: Family<ReasonLabel, Counter>,
+    pub sessions_revoked: Family<ReasonLabel, Counter>,
+    pub password_rehashes: Family<FromLabel, Counter>,
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+impl Metrics {
+    pub fn new(version: &'static str, env: &'static str) -> Self {
+        let mut registry = Registry::with_prefix("warden");
+        let build_info = Family::<BuildLabels, Gauge>::default();
+        build_info
+            .get_or_create(&BuildLabels { version, env })
+            .set(1);
+        registry.register("build_info", "Build and runtime information", build_info);
+        let metrics = Self {
+            http_requests: Family::default(),
+            http_duration: Family::new_with_constructor(duration_histogram),
+            in_flight: Gauge::default(),
+            pool_connections: Family::default(),
+            pool_max: Gauge::default(),
+            rate_limit_rejections: Family::default(),
+            rate_limit_storage_errors: Counter::default(),
+            logins: Counter::default(),
+            auth_failures: Family::default(),
+            sessions_revoked: Family::default(),
+            password_rehashes: Family::default(),
+            registry,
+        };
+        metrics.register_all()
+    }
+
+    fn register_all(mut self) -> Self {
+        let r = &mut self.registry;
+        r.register(
+            "http_requests",
+            "HTTP responses sent",
+            self.http_requests.clone(),
+        );
+        r.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            self.http_duration.clone(),
+        );
+        r.register(
+            "http_requests_in_flight",
+            "Requests being processed",
+            self.in_flight.clone(),
+        );
+        r.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            self.pool_connections.clone(),
+        );
+        r.register(
+            "db_pool_max_connections",
+            "Maximum size of the database pool",
+            self.pool_max.clone(),
+        );
+        r.register(
+            "rate_limit_rejections",
+            "Requests answered 429",
+            self.rate_limit_rejections.clone(),
+        );
+        r.register(
+            "rate_limit_storage_errors",
+            "Rate-limit store failures",
+            self.rate_limit_storage_errors.clone(),
+        );
+        r.register("auth_logins", "Successful logins", self.logins.clone());
+        r.register(
+            "auth_failures",
+            "Failed authentication or authorization",
+            self.auth_failures.clone(),
+        );
+        r.register(
+            "sessions_revoked",
+            "Sessions revoked",
+            self.sessions_revoked.clone(),
+        );
+        r.register(
+            "password_rehashes",
+            "Password hashes upgraded on login",
+            self.password_rehashes.clone(),
+        );
+        self
+    }
+
+    pub fn auth_failure(&self, reason: &'static str) {
+        self.auth_failures
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    pub fn session_revoked(&self, reason: &'static str) {
+        self.sessions_revoked
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    /// Text exposition format 0.0.4, with the pool gauges refreshed first.
+    pub fn render(&self, pool: (u64, u64, u64)) -> String {
+        let (idle, in_use, max) = pool;
+        let as_gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.pool_connections
+            .get_or_create(&StateLabel { state: "idle" })
+            .set(as_gauge(idle));
+        self.pool_connections
+            .get_or_create(&StateLabel { state: "in_use" })
+            .set(as_gauge(in_use));
+        self.pool_max.set(as_gauge(max));
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        // The OpenMetrics `# EOF` trailer is not part of format 0.0.4.
+        if let Some(stripped) = out.strip_suffix("# EOF\n") {
+            out.truncate(stripped.len());
+        }
+        out
+    }
+}

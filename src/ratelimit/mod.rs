@@ -1,0 +1,98 @@
+//! Rate limiting (§6): limit syntax and per-route policy, client IP behind trusted
+//! proxies, fixed-window counters in memory or Redis, and the response headers.
+//!
+//! Typical use in the HTTP layer, for a matched, rate-limited route:
+//! ```text
+//! let ip = client_ip(peer, req.headers(), &config.trusted_proxies);
+//! let route = route_key(req.method(), template);
+//! let result = store.hit(&route, &client_key(ip), config.policy.limits_for(&route)).await;
+//! match Outcome::resolve(result, config.fail_open, &failure_log) { … }
+//! ```
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod client_ip;
+mod config;
+mod decision;
+mod error;
+mod headers;
+mod memory;
+mod outcome;
+mod policy;
+mod redis;
+
+#[cfg(test)]
+mod bench;
+#[cfg(test)]
+mod redis_tests;
+
+pub use self::client_ip::{TrustedProxies, client_ip, client_key};
+pub use self::config::{ConfigError, RateLimitConfig, StorageUrl};
+pub use self::decision::Decision;
+pub use self::error::StoreError;
+pub use self::headers::{
+    RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET, apply_headers, headers_for,
+};
+pub use self::memory::{MemoryStore, PURGE_INTERVAL};
+pub use self::outcome::{FAILURE_LOG_INTERVAL, FailureLog, Outcome};
+pub use self::policy::{
+    DEFAULT_LIMITS, DEFAULT_LOGIN_LIMITS, DEFAULT_REGISTER_LIMITS, LOGIN_ROUTE, Limit,
+    MAX_PERIOD_SECS, REGISTER_ROUTE, RoutePolicy, is_rate_limited, parse_limits, route_key,
+};
+pub use self::redis::{OPERATION_TIMEOUT, PING_TIMEOUT, RedisStore, redis_key};
+
+/// Where counters live: per process, or shared by all instances through Redis.
+#[derive(Debug, Clone)]
+pub enum LimiterStore {
+    Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+impl LimiterStore {
+    /// A per-process store; spawns nothing (expired windows are purged lazily by hits).
+    pub fn memory() -> Self {
+        Self::Memory(MemoryStore::new())
+    }
+
+    /// A Redis store. Never fails because Redis is down (it logs a WARN and keeps
+    /// reconnecting); only a malformed URL, or no Tokio runtime, is an error.
+    pub async fn redis(url: &str) -> Result<Self, StoreError> {
+        RedisStore::connect(url).await.map(Self::Redis)
+    }
+
+    /// The store a parsed `RATE_LIMIT_STORAGE_URL` names.
+    pub async fn from_storage(storage: &StorageUrl) -> Result<Self, StoreError> {
+        match storage {
+            StorageUrl::Memory => Ok(Self::memory()),
+            StorageUrl::Redis(url) => Self::redis(url).await,
+        }
+    }
+
+    /// Counts one request against every limit of the route — rejected requests count
+    /// too — and decides (§6.2, §6.3). Redis: one atomic round trip, at most 500 ms.
+    pub async fn hit(
+        &self,
+        route_key: &str,
+        client_key: &str,
+        limits: &[Limit],
+    ) -> Result<Decision, StoreError> {
+        match self {
+            Self::Memory(store) => Ok(store.hit(route_key, client_key, limits)),
+            Self::Redis(store) => store.hit(route_key, client_key, limits).await,
+        }
+    }
+
+    /// Readiness probe (§7.3): PING within 1 s for Redis; the memory store is always up.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Redis(store) => store.ping().await,
+        }
+    }
+
+    pub fn is_redis(&self) -> bool {
+        matches!(self, Self::Redis(_))
+    }
+}

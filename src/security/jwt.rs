@@ -1,0 +1,209 @@
+//! HS256 JSON Web Tokens (spec §2.1, §2.2, §2.6 rows 3–5).
+//!
+//! Tokens are assembled here so the header is byte-for-byte `{"alg":"HS256","typ":"JWT"}`;
+//! `jsonwebtoken` signs them and, on the way back, checks the segment encoding, the `alg` and
+//! the signature (in constant time). Its claim validation is switched off: the claims are
+//! checked here on the raw JSON, in the order the contract prescribes, because `sub` must be a
+//! digit string and `exp` must be told apart from the other failures.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use serde_json::{Value, json};
+use thiserror::Error;
+use uuid::Uuid;
+
+use claims::parse_claims;
+
+mod claims;
+
+/// base64url of `{"alg":"HS256","typ":"JWT"}`.
+const HEADER_SEGMENT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// Which of the two token kinds a token is (the `type` claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    /// The `type` claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+
+    pub(crate) fn from_claim(value: &str) -> Option<Self> {
+        match value {
+            "access" => Some(Self::Access),
+            "refresh" => Some(Self::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// The verified claims a caller needs to look up the user and the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub user_id: i32,
+    pub kind: TokenKind,
+    pub jti: Uuid,
+    pub sid: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A freshly signed token with the values the session row needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub jti: Uuid,
+    pub exp: i64,
+}
+
+/// Failure to issue a token (a programming or configuration error, never client input).
+#[derive(Debug, Error)]
+pub enum JwtError {
+    #[error("token subject must be a positive user id, got {0}")]
+    InvalidSubject(i32),
+    #[error("token lifetime must be positive and must not overflow")]
+    InvalidLifetime,
+    #[error("failed to encode token claims: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("failed to sign token: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Why a presented token was refused; each maps to one row of §2.6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TokenError {
+    /// Row 3: malformed, forged, wrong `alg`, bad or missing claim, `nbf` in the future.
+    #[error("invalid token")]
+    Invalid,
+    /// Row 4: `exp` has passed.
+    #[error("token has expired")]
+    Expired,
+    /// Row 5: an access token where a refresh token is expected, or the reverse.
+    #[error("wrong token type")]
+    WrongType,
+}
+
+/// Signing and verification keys derived from the secret.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtKeys { secret: <redacted> }")
+    }
+}
+
+impl JwtKeys {
+    /// Keys for HMAC-SHA256 with `secret` (the UTF-8 bytes of `JWT_SECRET_KEY`).
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// An access token carrying a snapshot of the user's username and email.
+    pub fn issue_access(
+        &self,
+        user_id: i32,
+        sid: Uuid,
+        username: &str,
+        email: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<IssuedToken, JwtError> {
+        let extra = [("username", username), ("email", email)];
+        self.issue(TokenKind::Access, user_id, sid, now, ttl_secs, &extra)
+    }
+
+    /// A refresh token (no profile claims).
+    pub fn issue_refresh(
+        &self,
+        user_id: i32,
+        sid: Uuid,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<IssuedToken, JwtError> {
+        self.issue(TokenKind::Refresh, user_id, sid, now, ttl_secs, &[])
+    }
+
+    fn issue(
+        &self,
+        kind: TokenKind,
+        user_id: i32,
+        sid: Uuid,
+        now: i64,
+        ttl_secs: i64,
+        extra: &[(&str, &str)],
+    ) -> Result<IssuedToken, JwtError> {
+        if user_id < 1 {
+            return Err(JwtError::InvalidSubject(user_id));
+        }
+        let exp = Some(ttl_secs)
+            .filter(|ttl| *ttl > 0)
+            .and_then(|ttl| now.checked_add(ttl))
+            .ok_or(JwtError::InvalidLifetime)?;
+        let jti = Uuid::new_v4();
+        let mut claims = json!({
+            "sub": user_id.to_string(), "type": kind.as_str(), "jti": jti.to_string(),
+            "sid": sid.to_string(), "iat": now, "nbf": now, "exp": exp, "fresh": false,
+        });
+        for (name, value) in extra {
+            claims[*name] = Value::from(*value);
+        }
+        let token = self.sign(&claims)?;
+        Ok(IssuedToken { token, jti, exp })
+    }
+
+    /// Serialises and signs `claims` under the fixed HS256 header.
+    fn sign(&self, claims: &Value) -> Result<String, JwtError> {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
+        let message = format!("{HEADER_SEGMENT}.{payload}");
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, Algorithm::HS256)?;
+        Ok(format!("{message}.{signature}"))
+    }
+
+    /// Verifies `token` at time `now` (Unix seconds), expecting a token of kind `expected`.
+    ///
+    /// Order (§2.6): row 3 (structure, `alg`, signature, required claims, `nbf`), then row 4
+    /// (`exp < now`; a token whose `exp` is the current second is still accepted, as
+    /// `jsonwebtoken` does with leeway 0), then row 5 (`type`).
+    pub fn verify(&self, token: &str, expected: TokenKind, now: i64) -> Result<Claims, TokenError> {
+        if token.split('.').count() != 3 {
+            return Err(TokenError::Invalid);
+        }
+        let data = jsonwebtoken::decode::<Value>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?;
+        let claims = data.claims.as_object().ok_or(TokenError::Invalid)?;
+        let parsed = parse_claims(claims, now).ok_or(TokenError::Invalid)?;
+        if parsed.exp < now {
+            return Err(TokenError::Expired);
+        }
+        if parsed.kind != expected {
+            return Err(TokenError::WrongType);
+        }
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests;

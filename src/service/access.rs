@@ -1,0 +1,59 @@
+//! Authorization decisions: route permissions (§3.5, §3.9) and the escalation guards (§3.7).
+
+use crate::error::{AppError, AppResult};
+use crate::security::permission;
+use crate::service::auth::Caller;
+use crate::state::AppState;
+use crate::store::rbac;
+
+/// The caller's effective permissions (one query, §3.1).
+pub async fn effective(state: &AppState, user_id: i32) -> AppResult<Vec<String>> {
+    Ok(rbac::effective_permissions(&state.db, user_id).await?)
+}
+
+/// 403 with the §3.9 body unless the caller holds one of `required`.
+pub async fn require_any(
+    state: &AppState,
+    caller: &Caller,
+    required: &[&'static str],
+) -> AppResult<Vec<String>> {
+    let held = effective(state, caller.user.id).await?;
+    if permission::has_any(&held, required) {
+        return Ok(held);
+    }
+    state.metrics.auth_failure("permission_denied");
+    tracing::info!(user_id = caller.user.id, required = %required.join(","), "permission denied");
+    Err(AppError::PermissionDenied {
+        required: required.to_vec(),
+    })
+}
+
+pub const GRANT: &str = "Cannot grant permissions you do not hold";
+pub const REVOKE: &str = "Cannot revoke permissions you do not hold";
+pub const MANAGE_USER: &str = "Cannot manage a user who holds permissions you do not hold";
+
+/// The escalation guard: the caller must satisfy every permission in `set`.
+pub fn guard<S: AsRef<str>>(
+    state: &AppState,
+    caller_held: &[String],
+    set: &[S],
+    message: &'static str,
+) -> AppResult<()> {
+    let missing = permission::missing(caller_held, set);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    state.metrics.auth_failure("escalation_denied");
+    tracing::warn!(missing = %missing.join(","), "escalation denied");
+    Err(AppError::EscalationDenied { message, missing })
+}
+
+/// The target guard: acting on another user's account state needs all of their permissions.
+pub async fn guard_target(
+    state: &AppState,
+    caller_held: &[String],
+    target_id: i32,
+) -> AppResult<()> {
+    let target = effective(state, target_id).await?;
+    guard(state, caller_held, &target, MANAGE_USER)
+}

@@ -1,0 +1,290 @@
+//! Login, token verification (§2.6), refresh rotation with reuse detection (§2.4), logout.
+
+use uuid::Uuid;
+
+use crate::domain::{LoginRequest, NewUser};
+use crate::error::{AppError, AppResult};
+use crate::security::jwt::{Claims, TokenError, TokenKind};
+use crate::security::password::HashFamily;
+use crate::service::passwords;
+use crate::state::AppState;
+use crate::store::types::Ts;
+use crate::store::users::{NewUserRow, UserRow};
+use crate::store::{sessions, users};
+
+/// An authenticated caller: the live user and the session of the presented token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub session_id: Uuid,
+    pub claims: Claims,
+}
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn fail(state: &AppState, reason: &'static str, error: AppError) -> AppError {
+    state.metrics.auth_failure(reason);
+    tracing::info!(reason, "authentication failed");
+    error
+}
+
+/// Rows 1 and 2 of §2.6: the token out of the `Authorization` value.
+fn bearer_token<'a>(state: &AppState, header: Option<&'a str>) -> AppResult<&'a str> {
+    let trimmed = header.map(str::trim).unwrap_or_default();
+    if trimmed.is_empty() || !trimmed.starts_with("Bearer") {
+        return Err(fail(
+            state,
+            "token_missing",
+            AppError::Unauthorized("Authorization token required"),
+        ));
+    }
+    let mut parts = trimmed.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("Bearer"), Some(token), None) => Ok(token),
+        _ => Err(fail(
+            state,
+            "token_invalid",
+            AppError::TokenInvalid("Invalid token"),
+        )),
+    }
+}
+
+/// The whole verification table of §2.6, in order; the user and session come from one query.
+pub async fn authenticate(
+    state: &AppState,
+    header: Option<&str>,
+    kind: TokenKind,
+) -> AppResult<Caller> {
+    let token = bearer_token(state, header)?;
+    let claims = state
+        .keys
+        .verify(token, kind, now_secs())
+        .map_err(|err| match err {
+            TokenError::Expired => fail(state, "token_expired", AppError::TokenExpired),
+            TokenError::Invalid | TokenError::WrongType => fail(
+                state,
+                "token_invalid",
+                AppError::TokenInvalid("Invalid token"),
+            ),
+        })?;
+    let row = sessions::auth_lookup(&state.db, claims.user_id, claims.sid).await?;
+    let Some(row) = row.filter(|r| !r.user.is_deleted) else {
+        return Err(fail(
+            state,
+            "user_not_found",
+            AppError::Unauthorized("User not found"),
+        ));
+    };
+    if !row.user.active() {
+        return Err(fail(
+            state,
+            "account_deactivated",
+            AppError::Forbidden("User account is deactivated".into()),
+        ));
+    }
+    if !row.session_live(Ts::now()) {
+        return Err(fail(
+            state,
+            "token_revoked",
+            AppError::TokenInvalid("Token has been revoked"),
+        ));
+    }
+    if kind == TokenKind::Refresh && row.refresh_jti.map(|j| j.0) != Some(claims.jti) {
+        detect_reuse(state, &claims, "").await?;
+    }
+    Ok(Caller {
+        user: row.user,
+        session_id: claims.sid,
+        claims,
+    })
+}
+
+/// A spent refresh token was presented: revoke its session (§2.4 step 2). Always an error.
+async fn detect_reuse(state: &AppState, claims: &Claims, client_ip: &str) -> AppResult<()> {
+    sessions::revoke(&state.db, claims.sid, "refresh_reuse").await?;
+    state.metrics.auth_failure("refresh_reuse");
+    state.metrics.session_revoked("refresh_reuse");
+    tracing::warn!(user_id = claims.user_id, session_id = %claims.sid, client_ip, "refresh token reuse detected");
+    Err(AppError::TokenInvalid("Token has been revoked"))
+}
+
+fn issue_pair(
+    state: &AppState,
+    user: &UserRow,
+    session_id: Uuid,
+    now: i64,
+) -> AppResult<(TokenPair, Uuid, i64)> {
+    let config = &state.config;
+    let access = state
+        .keys
+        .issue_access(
+            user.id,
+            session_id,
+            &user.username,
+            &user.email,
+            now,
+            config.access_ttl_secs,
+        )
+        .map_err(|e| AppError::internal("jwt", e))?;
+    let refresh = state
+        .keys
+        .issue_refresh(user.id, session_id, now, config.refresh_ttl_secs)
+        .map_err(|e| AppError::internal("jwt", e))?;
+    let pair = TokenPair {
+        access_token: access.token,
+        refresh_token: refresh.token,
+    };
+    Ok((pair, refresh.jti, refresh.exp))
+}
+
+fn ts_from_secs(secs: i64) -> AppResult<Ts> {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(Ts)
+        .ok_or_else(|| AppError::internal("time", "expiry out of range"))
+}
+
+/// §5.4: unknown email and wrong password are indistinguishable, including their cost.
+pub async fn login(
+    state: &AppState,
+    request: LoginRequest,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> AppResult<(TokenPair, UserRow)> {
+    let found = users::find_for_login(&state.db, request.email.as_str()).await?;
+    let stored = found
+        .as_ref()
+        .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let verification = passwords::verify(state, request.password.clone(), stored).await?;
+    let Some(user) = found.filter(|_| verification.matched) else {
+        state.metrics.auth_failure("invalid_credentials");
+        tracing::warn!(client_ip = ip.unwrap_or_default(), "failed login");
+        return Err(AppError::InvalidCredentials);
+    };
+    if verification.family == HashFamily::Unknown {
+        tracing::warn!(
+            user_id = user.id,
+            "stored password hash has an unknown format"
+        );
+    }
+    if !user.active() {
+        state.metrics.auth_failure("account_deactivated");
+        return Err(AppError::Forbidden("User account is deactivated".into()));
+    }
+    let session_id = Uuid::new_v4();
+    let now = now_secs();
+    let (pair, refresh_jti, refresh_exp) = issue_pair(state, &user, session_id, now)?;
+    let session = sessions::NewSession {
+        id: session_id,
+        user_id: user.id,
+        refresh_jti,
+        expires_at: ts_from_secs(refresh_exp)?,
+        ip_address: ip,
+        user_agent,
+    };
+    sessions::create(&state.db, &session).await?;
+    state.metrics.logins.inc();
+    if verification.needs_rehash {
+        upgrade_hash(state, &user, request.password, verification.family).await;
+    }
+    Ok((pair, user))
+}
+
+/// Store a fresh Argon2id hash after a login with a legacy or outdated one (§2.7).
+async fn upgrade_hash(state: &AppState, user: &UserRow, password: String, family: HashFamily) {
+    let outcome = async {
+        let new_hash = passwords::hash(state, password).await?;
+        Ok::<_, AppError>(
+            users::replace_password_hash(&state.db, user.id, &user.password_hash, &new_hash)
+                .await?,
+        )
+    }
+    .await;
+    match outcome {
+        Ok(true) => {
+            let from = family.as_str();
+            state
+                .metrics
+                .password_rehashes
+                .get_or_create(&crate::metrics::FromLabel { from })
+                .inc();
+            tracing::info!(user_id = user.id, from, "legacy hash upgraded");
+        }
+        Ok(false) => tracing::warn!(
+            user_id = user.id,
+            "password hash changed concurrently; upgrade skipped"
+        ),
+        Err(err) => tracing::warn!(user_id = user.id, error = %err, "password hash upgrade failed"),
+    }
+}
+
+/// §2.4: rotate the session's refresh token; a lost race counts as reuse.
+pub async fn refresh(state: &AppState, caller: &Caller) -> AppResult<TokenPair> {
+    let now = now_secs();
+    let (pair, new_jti, refresh_exp) = issue_pair(state, &caller.user, caller.session_id, now)?;
+    let rotated = sessions::rotate(
+        &state.db,
+        caller.session_id,
+        caller.claims.jti,
+        new_jti,
+        ts_from_secs(refresh_exp)?,
+    )
+    .await?;
+    if !rotated {
+        detect_reuse(state, &caller.claims, "").await?;
+    }
+    Ok(pair)
+}
+
+pub async fn logout(state: &AppState, caller: &Caller) -> AppResult<()> {
+    if sessions::revoke(&state.db, caller.session_id, "logout").await? {
+        state.metrics.session_revoked("logout");
+    }
+    Ok(())
+}
+
+/// §5.3: uniqueness checks, then one transaction for the user and its default roles.
+pub async fn register(state: &AppState, new_user: NewUser) -> AppResult<UserRow> {
+    if users::username_taken(&state.db, new_user.username.as_str()).await? {
+        return Err(AppError::AlreadyExists("Username already exists".into()));
+    }
+    if users::email_taken(&state.db, new_user.email.as_str()).await? {
+        return Err(AppError::AlreadyExists("Email already exists".into()));
+    }
+    let password_hash = passwords::hash(state, new_user.password.as_str().to_string()).await?;
+    let row = NewUserRow {
+        username: new_user.username.as_str(),
+        email: new_user.email.as_str(),
+        password_hash: &password_hash,
+        first_name: new_user.first_name.as_str(),
+        middle_name: new_user.middle_name.as_ref().map(|n| n.as_str()),
+        last_name: new_user.last_name.as_ref().map(|n| n.as_str()),
+        bio: new_user.bio.as_ref().map(|b| b.as_str()),
+    };
+    let mut roles = state.config.default_roles.clone();
+    roles.sort();
+    roles.dedup();
+    match users::insert_with_roles(&state.db, &row, &roles).await {
+        Ok((user, skipped)) => {
+            if !skipped.is_empty() {
+                tracing::warn!(user_id = user.id, skipped_roles = %skipped.join(","), "default roles not found; skipped");
+            }
+            Ok(user)
+        }
+        Err(err) if err.is_unique_violation() => {
+            let which = err.constraint().unwrap_or_default();
+            if which.contains("username") {
+                Err(AppError::AlreadyExists("Username already exists".into()))
+            } else {
+                Err(AppError::AlreadyExists("Email already exists".into()))
+            }
+        }
+        Err(err) => Err(err.into()),
+    }
+}

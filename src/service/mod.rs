@@ -1,0 +1,6 @@
+//! Business rules and transactions; no HTTP types here.
+
+pub mod access;
+pub mod auth;
+pub mod passwords;
+pub mod users;

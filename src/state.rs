@@ -1,0 +1,82 @@
+//! `AppState`: everything a request handler needs, cheap to clone.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::ratelimit::LimiterStore;
+use crate::security::jwt::JwtKeys;
+use crate::store::Db;
+use crate::throttle::LogThrottle;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub keys: JwtKeys,
+    /// `None` when rate limiting is disabled.
+    pub limiter: Option<LimiterStore>,
+    /// The Redis that health and readiness probe, if one is configured.
+    pub health_redis: Option<LimiterStore>,
+    pub metrics: Metrics,
+    pub started: Instant,
+    shutting_down: AtomicBool,
+    /// Verified against when the login email is unknown, so both failures cost the same.
+    pub dummy_hash: String,
+    /// Bounds concurrent password hashing so memory stays flat under a login burst
+    /// (each Argon2id verification holds 19 MiB).
+    pub hashing: Semaphore,
+    pub db_failure_log: LogThrottle,
+    pub redis_failure_log: LogThrottle,
+    pub limiter_failure_log: LogThrottle,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        db: Db,
+        limiter: Option<LimiterStore>,
+        health_redis: Option<LimiterStore>,
+        dummy_hash: String,
+    ) -> Self {
+        let keys = JwtKeys::new(config.jwt_secret.expose().as_bytes());
+        let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        Self(Arc::new(Inner {
+            config,
+            db,
+            keys,
+            limiter,
+            health_redis,
+            metrics,
+            started: Instant::now(),
+            shutting_down: AtomicBool::new(false),
+            dummy_hash,
+            hashing: Semaphore::new(permits),
+            db_failure_log: LogThrottle::default(),
+            redis_failure_log: LogThrottle::default(),
+            limiter_failure_log: LogThrottle::default(),
+        }))
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,214 @@
+//! Storage: one connection pool for either backend, the SQL per aggregate, migrations.
+//!
+//! SQL is written once in the PostgreSQL dialect with schema-qualified table names; for SQLite
+//! [`Db::sql`] strips the schema prefixes and `COLLATE "C"` (SQLite's default collation is
+//! already byte order). Everything else used here (`$n` parameters, `RETURNING`, `WITH
+//! RECURSIVE`, `ON CONFLICT`) is understood by both. Values whose wire types differ between the
+//! backends (timestamps, UUIDs) go through the newtypes of [`types`].
+
+pub mod error;
+pub mod migrate;
+pub mod rbac;
+pub mod seed;
+pub mod sessions;
+pub mod types;
+pub mod users;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{LazyLock, RwLock};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::config::{Config, DatabaseSetting};
+pub use error::{DbClass, DbError};
+
+/// Run `$body` with `$pool` bound to the concrete pool of either backend.
+///
+/// The body is compiled once per backend, so the same query code serves both without the
+/// `Any` driver (which cannot carry typed timestamps or booleans).
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL",
+            Self::Sqlite => "SQLite",
+        }
+    }
+}
+
+static SQLITE_SQL: LazyLock<RwLock<HashMap<&'static str, &'static str>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+fn to_sqlite_dialect(sql: &str) -> String {
+    sql.replace("public.", "")
+        .replace("users.users", "users")
+        .replace("rbac.", "")
+        .replace("auth.sessions", "sessions")
+        .replace(" COLLATE \"C\"", "")
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The statement text for this backend. SQLite versions are derived once and kept for the
+    /// life of the process (the set of statements is fixed, so the cache is bounded).
+    pub fn sql(&self, sql: &'static str) -> &'static str {
+        if self.backend() == Backend::Postgres {
+            return sql;
+        }
+        if let Some(found) = SQLITE_SQL
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(sql).copied())
+        {
+            return found;
+        }
+        let translated: &'static str = Box::leak(to_sqlite_dialect(sql).into_boxed_str());
+        if let Ok(mut cache) = SQLITE_SQL.write() {
+            return cache.entry(sql).or_insert(translated);
+        }
+        translated
+    }
+
+    /// Open the pool described by the configuration (lazily: no connection is made yet).
+    pub fn open(config: &Config) -> Result<Self, DbError> {
+        match &config.database {
+            DatabaseSetting::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url.expose())?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.db_pool_size)
+                    .min_connections(config.db_pool_min_idle)
+                    .acquire_timeout(Duration::from_secs(config.db_pool_timeout_secs))
+                    .idle_timeout(Duration::from_secs(config.db_idle_timeout_secs))
+                    .max_lifetime(Duration::from_secs(config.db_max_lifetime_secs))
+                    .connect_lazy_with(options);
+                Ok(Self::Postgres(pool))
+            }
+            DatabaseSetting::SqliteFile(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DbError::Setup(format!("cannot create directory {}: {e}", parent.display()))
+                    })?;
+                }
+                let options = sqlite_options(
+                    SqliteConnectOptions::new()
+                        .filename(path)
+                        .create_if_missing(true),
+                );
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(config.db_pool_size)
+                    .min_connections(config.db_pool_min_idle)
+                    .acquire_timeout(Duration::from_secs(config.db_pool_timeout_secs))
+                    .idle_timeout(Duration::from_secs(config.db_idle_timeout_secs))
+                    .max_lifetime(Duration::from_secs(config.db_max_lifetime_secs))
+                    .connect_lazy_with(options);
+                Ok(Self::Sqlite(pool))
+            }
+            DatabaseSetting::SqliteMemory => {
+                // One connection that never expires: the in-memory database lives exactly as
+                // long as that connection.
+                let options = sqlite_options(SqliteConnectOptions::from_str("sqlite::memory:")?);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .acquire_timeout(Duration::from_secs(config.db_pool_timeout_secs))
+                    .connect_lazy_with(options);
+                Ok(Self::Sqlite(pool))
+            }
+        }
+    }
+
+    /// Wait until the database answers, retrying for up to `patience`.
+    pub async fn wait_until_reachable(&self, patience: Duration) -> Result<(), DbError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match self.ping().await {
+                Ok(()) => return Ok(()),
+                Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    }
+
+    /// `SELECT 1`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        with_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// `(idle, in_use, max)` connections, for `/metrics`.
+    pub fn pool_stats(&self) -> (u64, u64, u64) {
+        with_pool!(self, |pool| {
+            let size = u64::from(pool.size());
+            let idle = pool.num_idle() as u64;
+            (
+                idle,
+                size.saturating_sub(idle),
+                u64::from(pool.options().get_max_connections()),
+            )
+        })
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await);
+    }
+}
+
+fn sqlite_options(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_sqlite_dialect;
+
+    #[test]
+    fn sqlite_dialect_drops_schemas_and_collations() {
+        let sql = "SELECT u.id FROM users.users u JOIN rbac.user_roles ur ON ur.user_id = u.id \
+                   JOIN auth.sessions s ON s.user_id = u.id ORDER BY u.username COLLATE \"C\"";
+        assert_eq!(
+            to_sqlite_dialect(sql),
+            "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id \
+             JOIN sessions s ON s.user_id = u.id ORDER BY u.username"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! SQL for roles, permissions and their assignments.
+
+use sqlx::FromRow;
+
+use crate::store::types::Ts;
+use crate::store::{Db, DbError};
+use crate::with_pool;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RoleRow {
+    pub id: i32,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub is_system_role: bool,
+    pub parent_role_id: Option<i32>,
+    pub parent_role_name: Option<String>,
+    pub is_deleted: bool,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+}
+
+/// Effective permissions of a user (§3.1): roles that are not deleted, their ancestors up to the
+/// first deleted one (cycles stop because UNION removes visited rows), plus direct grants;
+/// deleted permissions never count. One statement, every step an index lookup.
+const EFFECTIVE_PERMISSIONS: &str = "WITH RECURSIVE chain(role_id) AS ( \
+        SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \
+        WHERE ur.user_id = $1 AND r.is_deleted = false \
+      UNION \
+        SELECT p.id FROM chain c JOIN rbac.roles r ON r.id = c.role_id \
+        JOIN rbac.roles p ON p.id = r.parent_role_id WHERE p.is_deleted = false \
+    ) \
+    SELECT p.name FROM chain c JOIN rbac.role_permissions rp ON rp.role_id = c.role_id \
+      JOIN rbac.permissions p ON p.id = rp.permission_id WHERE p.is_deleted = false \
+    UNION \
+    SELECT p.name FROM rbac.user_permissions up JOIN rbac.permissions p ON p.id = up.permission_id \
+      WHERE up.user_id = $1 AND p.is_deleted = false";
+
+const ROLE_COLUMNS_FROM: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
+    r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
+    FROM rbac.roles r LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id";
+const ROLE_BY_NAME_ANY: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
+    r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
+    FROM rbac.roles r LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id WHERE r.name = $1";
+const ASSIGN_ROLE: &str = "INSERT INTO rbac.user_roles (user_id, role_id, assigned_at, assigned_by) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+/// Sorted (byte order) effective permission names.
+pub async fn effective_permissions(db: &Db, user_id: i32) -> Result<Vec<String>, DbError> {
+    let sql = db.sql(EFFECTIVE_PERMISSIONS);
+    let mut names: Vec<String> = with_pool!(db, |pool| sqlx::query_scalar(sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// A role by exact name, soft-deleted ones included.
+pub async fn role_by_name_any(db: &Db, name: &str) -> Result<Option<RoleRow>, DbError> {
+    let sql = db.sql(ROLE_BY_NAME_ANY);
+    Ok(with_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(name)
+        .fetch_optional(pool)
+        .await?))
+}
+
+/// Assign a role; false when the user already had it.
+pub async fn assign_role(
+    db: &Db,
+    user_id: i32,
+    role_id: i32,
+    assigned_by: Option<i32>,
+) -> Result<bool, DbError> {
+    let sql = db.sql(ASSIGN_ROLE);
+    let inserted = with_pool!(db, |pool| sqlx::query(sql)
+        .bind(user_id)
+        .bind(role_id)
+        .bind(Ts::now())
+        .bind(assigned_by)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(inserted > 0)
+}
+
+#[doc(hidden)]
+pub const _ROLE_COLUMNS_FROM: &str = ROLE_COLUMNS_FROM;

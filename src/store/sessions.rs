@@ -1,0 +1,123 @@
+//! SQL for `auth.sessions`: creation, the per-request user+session check, rotation, revocation.
+
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::store::types::{DbUuid, Ts};
+use crate::store::users::UserRow;
+use crate::store::{Db, DbError};
+use crate::with_pool;
+
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_id: i32,
+    pub refresh_jti: Uuid,
+    pub expires_at: Ts,
+    pub ip_address: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// The user joined with the session named by the token, in one indexed query (§2.6 rows 6–8).
+#[derive(Debug, FromRow)]
+pub struct AuthRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub session_user_id: Option<i32>,
+    pub refresh_jti: Option<DbUuid>,
+    pub expires_at: Option<Ts>,
+    pub revoked_at: Option<Ts>,
+}
+
+impl AuthRow {
+    /// Live = not revoked, not expired, owned by the token's user.
+    pub fn session_live(&self, now: Ts) -> bool {
+        self.session_user_id == Some(self.user.id)
+            && self.revoked_at.is_none()
+            && self.expires_at.is_some_and(|exp| exp > now)
+    }
+}
+
+const INSERT: &str = "INSERT INTO auth.sessions (id, user_id, refresh_jti, created_at, refreshed_at, expires_at, \
+    revoked_at, revoked_reason, ip_address, user_agent) VALUES ($1, $2, $3, $4, NULL, $5, NULL, NULL, $6, $7)";
+const AUTH_LOOKUP: &str = "SELECT u.id, u.username, u.email, u.password_hash, u.first_name, u.middle_name, \
+    u.last_name, u.bio, u.is_active, u.is_deleted, u.created_at, u.updated_at, \
+    s.user_id AS session_user_id, s.refresh_jti, s.expires_at, s.revoked_at \
+    FROM users.users u LEFT JOIN auth.sessions s ON s.id = $2 WHERE u.id = $1";
+const ROTATE: &str = "UPDATE auth.sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5 \
+    WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4";
+const REVOKE: &str = "UPDATE auth.sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL";
+const PURGE: &str = "DELETE FROM auth.sessions WHERE expires_at < $1";
+
+pub async fn create(db: &Db, session: &NewSession<'_>) -> Result<(), DbError> {
+    let sql = db.sql(INSERT);
+    with_pool!(db, |pool| {
+        sqlx::query(sql)
+            .bind(DbUuid(session.id))
+            .bind(session.user_id)
+            .bind(DbUuid(session.refresh_jti))
+            .bind(Ts::now())
+            .bind(session.expires_at)
+            .bind(session.ip_address)
+            .bind(session.user_agent)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn auth_lookup(
+    db: &Db,
+    user_id: i32,
+    session_id: Uuid,
+) -> Result<Option<AuthRow>, DbError> {
+    let sql = db.sql(AUTH_LOOKUP);
+    Ok(with_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(user_id)
+        .bind(DbUuid(session_id))
+        .fetch_optional(pool)
+        .await?))
+}
+
+/// The atomic swap of §2.4: true only for the one caller that still held the current jti.
+pub async fn rotate(
+    db: &Db,
+    session_id: Uuid,
+    old_jti: Uuid,
+    new_jti: Uuid,
+    new_expiry: Ts,
+) -> Result<bool, DbError> {
+    let sql = db.sql(ROTATE);
+    let changed = with_pool!(db, |pool| sqlx::query(sql)
+        .bind(DbUuid(session_id))
+        .bind(DbUuid(old_jti))
+        .bind(DbUuid(new_jti))
+        .bind(Ts::now())
+        .bind(new_expiry)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(changed == 1)
+}
+
+/// Revoke one session; false when it was already revoked.
+pub async fn revoke(db: &Db, session_id: Uuid, reason: &str) -> Result<bool, DbError> {
+    let sql = db.sql(REVOKE);
+    let changed = with_pool!(db, |pool| sqlx::query(sql)
+        .bind(DbUuid(session_id))
+        .bind(Ts::now())
+        .bind(reason)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(changed > 0)
+}
+
+/// Delete sessions that expired before `cutoff` (housekeeping, §2.3).
+pub async fn purge_expired_before(db: &Db, cutoff: Ts) -> Result<u64, DbError> {
+    let sql = db.sql(PURGE);
+    Ok(with_pool!(db, |pool| sqlx::query(sql)
+        .bind(cutoff)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}
