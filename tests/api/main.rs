@@ -1,0 +1,8 @@
+//! Black-box HTTP tests against the real router bound to port 0 (one test binary).
+//! SQLite in memory by default; PostgreSQL when `TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod auth;
+mod core;
+mod users;
