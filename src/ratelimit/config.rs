@@ -104,7 +104,7 @@ impl RateLimitConfig {
             },
             storage: storage(&get)?,
             fail_open: flag("RATE_LIMIT_FAIL_OPEN", true)?,
-            trusted_proxies: trusted_proxies(get("TRUSTED_PROXIES"))?,
+            trusted_proxies: trusted_proxies(get("TRUSTED_PROXIES").as_deref())?,
         })
     }
 }
@@ -126,8 +126,8 @@ fn storage(get: &impl Fn(&str) -> Option<String>) -> Result<StorageUrl, ConfigEr
     })
 }
 
-fn trusted_proxies(value: Option<String>) -> Result<TrustedProxies, ConfigError> {
-    TrustedProxies::parse(value.as_deref().unwrap_or("")).map_err(|reason| ConfigError {
+fn trusted_proxies(value: Option<&str>) -> Result<TrustedProxies, ConfigError> {
+    TrustedProxies::parse(value.unwrap_or("")).map_err(|reason| ConfigError {
         variable: "TRUSTED_PROXIES",
         reason,
     })

@@ -5,12 +5,12 @@
 //! when it creates a bucket. Expired windows are purged lazily, at most once per
 //! [`PURGE_INTERVAL`] per shard, by the hit that finds the purge due; nothing is spawned.
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::bucket_key::{BucketKey, KeyView};
 use super::decision::{Decision, Reading, Reporter};
 use super::policy::Limit;
 
@@ -223,81 +223,6 @@ fn remaining_ms(ends_at: Instant, now: Instant) -> u64 {
 fn later(now: Instant, d: Duration) -> Instant {
     now.checked_add(d).unwrap_or(now)
 }
-
-/// Borrowed or owned view of a bucket key, so lookups need no allocation.
-trait KeyView {
-    fn route(&self) -> &str;
-    fn client(&self) -> &str;
-}
-
-#[derive(Debug)]
-struct BucketKey {
-    route: Box<str>,
-    client: Box<str>,
-}
-
-impl BucketKey {
-    fn new((route, client): (&str, &str)) -> Self {
-        Self {
-            route: route.into(),
-            client: client.into(),
-        }
-    }
-}
-
-impl KeyView for BucketKey {
-    fn route(&self) -> &str {
-        &self.route
-    }
-    fn client(&self) -> &str {
-        &self.client
-    }
-}
-
-impl KeyView for (&str, &str) {
-    fn route(&self) -> &str {
-        self.0
-    }
-    fn client(&self) -> &str {
-        self.1
-    }
-}
-
-impl<'a> Borrow<dyn KeyView + 'a> for BucketKey {
-    fn borrow(&self) -> &(dyn KeyView + 'a) {
-        self
-    }
-}
-
-impl Hash for dyn KeyView + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.route().hash(state);
-        self.client().hash(state);
-    }
-}
-
-impl PartialEq for dyn KeyView + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.route() == other.route() && self.client() == other.client()
-    }
-}
-
-impl Eq for dyn KeyView + '_ {}
-
-// Must hash and compare exactly like the borrowed view (Borrow contract).
-impl Hash for BucketKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        (self as &dyn KeyView).hash(state);
-    }
-}
-
-impl PartialEq for BucketKey {
-    fn eq(&self, other: &Self) -> bool {
-        (self as &dyn KeyView) == (other as &dyn KeyView)
-    }
-}
-
-impl Eq for BucketKey {}
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod bucket_key;
 mod client_ip;
 mod config;
 mod decision;

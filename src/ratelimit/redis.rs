@@ -68,6 +68,7 @@ impl RedisStore {
     pub fn new_lazy(url: &str) -> Result<Self, StoreError> {
         // The redis crate spawns onto the ambient runtime and would panic without one.
         tokio::runtime::Handle::try_current().map_err(|_| StoreError::NoRuntime)?;
+        install_tls_provider();
         let client =
             redis::Client::open(url).map_err(|err| StoreError::InvalidUrl(err.to_string()))?;
         let connection = ConnectionManager::new_lazy_with_config(client, manager_config())?;
@@ -112,13 +113,20 @@ impl RedisStore {
     }
 }
 
+/// rustls panics at connect time when no process-wide crypto provider can be chosen
+/// (none, or several enabled in the dependency graph). Installing ring is a no-op when
+/// the application already installed one, so `rediss://` can never panic a request.
+fn install_tls_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Reconnect attempts are short so a reconnect in progress never outlives a request's
 /// 500 ms budget by much; the manager starts a fresh attempt on the next failure anyway.
 fn manager_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Some(OPERATION_TIMEOUT))
-        .set_number_of_retries(2)
-        .set_min_delay(Duration::from_millis(50))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(25))
         .set_max_delay(Duration::from_millis(500))
 }
 

@@ -36,10 +36,18 @@ impl Drop for TestDatabase {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs outside async context: use a private runtime on a plain thread.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&pool).await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
                     pool.close().await;
                 }
             });
@@ -49,18 +57,29 @@ impl Drop for TestDatabase {
 }
 
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.trim().is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }
 
 /// Create an empty PostgreSQL database for one test.
 pub async fn create_test_database(admin_url: &str) -> TestDatabase {
     let name = format!("warden_test_{}", uuid::Uuid::new_v4().simple());
-    let pool = sqlx::PgPool::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&pool).await.expect("create test database");
+    let pool = sqlx::PgPool::connect(admin_url)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&pool)
+        .await
+        .expect("create test database");
     pool.close().await;
     let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
-    TestDatabase { admin_url: admin_url.to_string(), name, url: url.to_string() }
+    TestDatabase {
+        admin_url: admin_url.to_string(),
+        name,
+        url: url.to_string(),
+    }
 }
 
 /// Quiet, generous defaults so tests do not trip the limiter unless they mean to.
@@ -91,7 +110,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawn with extra variables (a `DATABASE_URL` override wins over the backend choice).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let explicit_db = overrides.iter().find(|(k, _)| *k == "DATABASE_URL").map(|(_, v)| v.to_string());
+    let explicit_db = overrides
+        .iter()
+        .find(|(k, _)| *k == "DATABASE_URL")
+        .map(|(_, v)| v.to_string());
     let (database, url) = match (explicit_db, postgres_admin_url()) {
         (Some(url), _) => (None, url),
         (None, Some(admin)) => {
@@ -116,7 +138,10 @@ pub fn start(app: App, database: Option<TestDatabase>) -> TestApp {
     TestApp {
         addr,
         base: format!("http://{addr}"),
-        client: Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
         state,
         database,
         stop: Some(stop_tx),
@@ -139,7 +164,12 @@ impl Reply {
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Self { status, headers, text, body }
+        Self {
+            status,
+            headers,
+            text,
+            body,
+        }
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -156,7 +186,12 @@ impl Reply {
     /// Assert status and error code together, showing the body on failure.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str, message: &str) {
-        assert_eq!((self.status, self.code(), self.message()), (status, code, message), "body: {}", self.text);
+        assert_eq!(
+            (self.status, self.code(), self.message()),
+            (status, code, message),
+            "body: {}",
+            self.text
+        );
     }
 }
 
@@ -165,7 +200,13 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.client.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -204,10 +245,19 @@ impl TestApp {
 
     /// Log in; returns (access, refresh).
     pub async fn login(&self, email: &str, password: &str) -> (String, String) {
-        let reply = self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await;
+        let reply = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(reply.status, 200, "login {email}: {}", reply.text);
         let data = &reply.body["data"];
-        (data["access_token"].as_str().expect("access").into(), data["refresh_token"].as_str().expect("refresh").into())
+        (
+            data["access_token"].as_str().expect("access").into(),
+            data["refresh_token"].as_str().expect("refresh").into(),
+        )
     }
 
     /// Register and log in; returns (id, access token).
@@ -220,8 +270,13 @@ impl TestApp {
     /// Give a user a seeded role directly in the database (as an administrator would).
     pub async fn grant_role(&self, user_id: i64, role: &str) {
         let db = &self.state.db;
-        let role = warden::store::rbac::role_by_name_any(db, role).await.expect("query").expect("role exists");
-        warden::store::rbac::assign_role(db, i32::try_from(user_id).expect("id"), role.id, None).await.expect("assign");
+        let role = warden::store::rbac::role_by_name_any(db, role)
+            .await
+            .expect("query")
+            .expect("role exists");
+        warden::store::rbac::assign_role(db, i32::try_from(user_id).expect("id"), role.id, None)
+            .await
+            .expect("assign");
     }
 
     /// A logged-in user holding `role`; returns (id, access token).
