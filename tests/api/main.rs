@@ -4,5 +4,7 @@
 mod helpers;
 
 mod auth;
+mod config;
 mod core;
+mod rate_limit;
 mod users;
