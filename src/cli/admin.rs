@@ -133,7 +133,7 @@ async fn create_admin_steps(config: Config, request: CreateAdmin) -> Result<u8, 
         last_name: new_user.last_name.as_ref().map(|n| n.as_str()),
         bio: None,
     };
-    let (user, _) = users::insert_with_roles(&db, &row, &[role.name.clone()])
+    let (user, _) = users::insert_with_roles(&db, &row, std::slice::from_ref(&role.name))
         .await
         .map_err(|e| failed(&e))?;
     println!("created super admin {} (id {})", user.username, user.id);

@@ -98,6 +98,7 @@ fn operational_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/livez", with_allow("/livez", get(health::livez)))
         .route("/readyz", with_allow("/readyz", get(health::readyz)))
         .route("/metrics", with_allow("/metrics", get(health::metrics)))
+        .route("/openapi.json", get(routes::docs::openapi_json))
 }
 
 /// Every route with every layer, in the order of §1.2.

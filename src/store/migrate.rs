@@ -79,8 +79,11 @@ impl MigrationStatus {
     }
 }
 
+/// (column, type family) pairs of one legacy table.
+type Columns = &'static [(&'static str, &'static str)];
+
 /// Expected legacy columns and their type family (§12.4 rule 2).
-const LEGACY_TABLES: &[(&str, &str, &[(&str, &str)])] = &[
+const LEGACY_TABLES: &[(&str, &str, Columns)] = &[
     (
         "users",
         "users",

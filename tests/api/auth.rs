@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
 
 const TEST_SECRET: &str = "dev-secret-key-change-in-production";
 
@@ -571,14 +571,4 @@ async fn passwords_hashes_and_tokens_never_appear_in_responses() {
         }
     }
     assert!(!me.text.contains(&access));
-}
-
-pub async fn login_status(app: &TestApp, email: &str) -> u16 {
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"email": email, "password": PASSWORD}),
-    )
-    .await
-    .status
 }

@@ -14,6 +14,7 @@ use warden::state::AppState;
 pub const PASSWORD: &str = "Password123!";
 
 /// A running application plus what tests need to talk to it.
+#[allow(dead_code)] // not every test binary reads every field
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,

@@ -9,3 +9,9 @@ pub fn document_pretty() -> String {
     text.push('\n');
     text
 }
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> axum::response::Response {
+    let document: serde_json::Value = serde_json::from_str(&document_pretty()).unwrap_or_default();
+    crate::http::envelope::json(axum::http::StatusCode::OK, document)
+}

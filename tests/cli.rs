@@ -1,0 +1,263 @@
+//! The `warden` binary's data commands (§11) end to end, on a SQLite file by default or on a
+//! fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use helpers::{TestDatabase, create_test_database, postgres_admin_url};
+
+struct Target {
+    dir: tempfile::TempDir,
+    url: String,
+    _database: Option<TestDatabase>,
+}
+
+async fn target() -> Target {
+    let dir = tempfile::tempdir().expect("tempdir");
+    match postgres_admin_url() {
+        Some(admin) => {
+            let database = create_test_database(&admin).await;
+            Target {
+                url: database.url.clone(),
+                dir,
+                _database: Some(database),
+            }
+        }
+        None => Target {
+            url: "sqlite://data/cli.db".into(),
+            dir,
+            _database: None,
+        },
+    }
+}
+
+fn run(target: &Target, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_warden"));
+    command
+        .args(args)
+        .current_dir(target.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("APP_ENV", "testing")
+        .env("DATABASE_URL", &target.url)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("spawn warden");
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    assert!(!stdout.contains("$argon2id$"), "no hash on stdout");
+    let _ = stderr;
+    (status.code().unwrap_or(-1), stdout)
+}
+
+#[tokio::test]
+async fn migrate_status_reports_pending_then_applied_and_a_second_run_is_a_no_op() {
+    let target = target().await;
+    let no_auto = [("AUTO_MIGRATE", "false")];
+    let (code, out) = run(&target, &["migrate", "--status"], &no_auto, None);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("0001_baseline: pending") && out.contains("original database: not detected"),
+        "{out}"
+    );
+    let (code, out) = run(&target, &["migrate"], &no_auto, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("applied 0001_baseline") && out.contains("permissions: created 20, skipped 0"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("database is up to date"), "{out}");
+    let (code, out) = run(&target, &["migrate"], &no_auto, None);
+    assert_eq!(code, 0);
+    assert!(
+        !out.contains("applied 0001")
+            && out.contains("permissions: created 0, skipped 20")
+            && out.contains("roles: created 0, skipped 4"),
+        "{out}"
+    );
+    let (code, out) = run(&target, &["migrate", "--status"], &no_auto, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0003_email_ci: applied "), "{out}");
+}
+
+#[tokio::test]
+async fn serve_refuses_a_behind_schema_without_auto_migrate() {
+    let target = target().await;
+    let (code, out) = run(&target, &["seed-rbac"], &[("AUTO_MIGRATE", "false")], None);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("database schema is not up to date; run 'warden migrate'"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn seed_creates_the_demo_users_once() {
+    let target = target().await;
+    let (code, out) = run(&target, &["seed"], &[], None);
+    assert_eq!(code, 0, "{out}");
+    for user in ["admin", "john_doe", "jane_smith", "test_user"] {
+        assert!(out.contains(&format!("created user {user}")), "{out}");
+    }
+    let (code, out) = run(&target, &["seed"], &[], None);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "database already has users; skipping")
+    );
+    let (code, out) = run(
+        &target,
+        &["seed"],
+        &[
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", "x".repeat(40).as_str()),
+        ],
+        None,
+    );
+    assert_eq!((code, out.trim()), (2, "seed is disabled in production"));
+}
+
+#[tokio::test]
+async fn create_admin_validates_creates_and_refuses_duplicates() {
+    let target = target().await;
+    let args = [
+        "create-admin",
+        "--email",
+        "Root@Example.com",
+        "--username",
+        "root",
+        "--password-stdin",
+    ];
+    let (code, out) = run(&target, &args, &[], Some("weak\n"));
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("password: String should have at least 8 characters"),
+        "{out}"
+    );
+    let (code, out) = run(&target, &args, &[], Some("Password123!\n"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("created super admin root (id "), "{out}");
+    let (code, out) = run(&target, &args, &[], Some("Password123!\n"));
+    assert_eq!((code, out.trim()), (1, "Username already exists"));
+    let (code, out) = run(
+        &target,
+        &["create-admin", "--email", "x@example.com"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 2, "no TTY and no password: {out}");
+}
+
+#[tokio::test]
+async fn assign_admin_normalises_the_name_and_is_idempotent() {
+    let target = target().await;
+    assert_eq!(run(&target, &["seed"], &[], None).0, 0);
+    let (code, out) = run(&target, &["assign-admin", "  JANE_SMITH "], &[], None);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "assigned role 'super_admin' to user 'jane_smith'")
+    );
+    let (code, out) = run(&target, &["assign-admin", "jane_smith"], &[], None);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "user 'jane_smith' already has role 'super_admin'")
+    );
+    let (code, out) = run(&target, &["assign-admin", "ghost"], &[], None);
+    assert_eq!((code, out.trim()), (1, "user 'ghost' not found"));
+}
+
+#[tokio::test]
+async fn reset_needs_confirmation_and_recreates_the_schema() {
+    let target = target().await;
+    assert_eq!(run(&target, &["seed"], &[], None).0, 0);
+    let (code, out) = run(&target, &["reset"], &[], None);
+    assert_eq!((code, out.trim()), (2, "refusing to reset without --yes"));
+    let (code, out) = run(&target, &["reset", "--yes"], &[], None);
+    assert_eq!((code, out.trim()), (0, "database reset"));
+    let (code, out) = run(&target, &["seed"], &[], None);
+    assert!(
+        code == 0 && out.contains("created user admin"),
+        "users were dropped by the reset: {out}"
+    );
+}
+
+#[tokio::test]
+async fn openapi_prints_a_clean_document() {
+    let target = target().await;
+    let (code, out) = run(&target, &["openapi"], &[], None);
+    assert_eq!(code, 0);
+    let document: serde_json::Value =
+        serde_json::from_str(&out).expect("stdout is only the JSON document");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthcheck_exits_0_only_on_a_healthy_answer() {
+    let target = target().await;
+    let app = helpers::spawn_app().await;
+    let url = app.url("/readyz");
+    let (code, out) = run(&target, &["healthcheck", "--url", &url], &[], None);
+    assert_eq!((code, out.trim()), (0, "healthy"));
+    let (code, out) = run(
+        &target,
+        &[
+            "healthcheck",
+            "--url",
+            "http://127.0.0.1:1/readyz",
+            "--timeout",
+            "2",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("unhealthy: "), "{out}");
+    let missing = app.url("/nope");
+    let (code, out) = run(&target, &["healthcheck", "--url", &missing], &[], None);
+    assert_eq!((code, out.trim()), (1, "unhealthy: 404"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_passes_against_a_live_instance() {
+    let target = target().await;
+    let app = helpers::spawn_app().await;
+    let (code, out) = run(&target, &["smoke", "--base-url", &app.base], &[], None);
+    for step in [
+        "PASS register",
+        "PASS login",
+        "PASS me",
+        "PASS refresh",
+        "PASS refresh reuse rejected",
+        "PASS session revoked after reuse",
+        "PASS logout",
+        "PASS token rejected after logout",
+        "PASS delete throwaway account",
+    ] {
+        assert!(out.contains(step), "missing {step}:\n{out}");
+    }
+    assert_eq!(code, 0, "{out}");
+    let (code, _) = run(&target, &["smoke"], &[], None);
+    assert_eq!(code, 2);
+}
