@@ -6,5 +6,6 @@ mod helpers;
 mod auth;
 mod config;
 mod core;
+mod outage;
 mod rate_limit;
 mod users;
