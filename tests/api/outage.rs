@@ -146,3 +146,71 @@ async fn sqlite_pool_exhaustion_makes_readiness_fail() {
     drop(held);
     wait_for_status(&app, "/readyz", 200, Duration::from_secs(5)).await;
 }
+
+fn sqlite_file_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}/w.db", dir.path().display())
+}
+
+#[tokio::test]
+async fn a_request_still_running_at_the_timeout_is_503_service_unavailable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = sqlite_file_url(&dir);
+    let settings = [
+        ("DATABASE_URL", url.as_str()),
+        ("DB_POOL_SIZE", "1"),
+        ("DB_POOL_TIMEOUT_SECS", "10"),
+        ("REQUEST_TIMEOUT_SECS", "1"),
+    ];
+    let app = spawn_app_with(&settings).await;
+    let warden::store::Db::Sqlite(pool) = &app.state.db else {
+        panic!("sqlite expected")
+    };
+    let held = pool.acquire().await.expect("hold the only connection");
+    let started = std::time::Instant::now();
+    let reply = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "a@example.com", "password": "x"}),
+        )
+        .await;
+    reply.assert_error(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The service is temporarily unavailable. Please try again later.",
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(held);
+}
+
+#[tokio::test]
+async fn a_missing_table_is_a_500_configuration_error_without_internals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = sqlite_file_url(&dir);
+    let app = spawn_app_with(&[("DATABASE_URL", url.as_str())]).await;
+    let warden::store::Db::Sqlite(pool) = &app.state.db else {
+        panic!("sqlite expected")
+    };
+    sqlx::query("DROP TABLE sessions")
+        .execute(pool)
+        .await
+        .expect("drop");
+    app.register("schemaless").await;
+    let reply = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "schemaless@example.com", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    reply.assert_error(
+        500,
+        "DATABASE_ERROR",
+        "The service encountered a configuration error. Please try again later.",
+    );
+    assert!(
+        !reply.text.contains("sessions") && !reply.text.contains("no such table"),
+        "{}",
+        reply.text
+    );
+}
