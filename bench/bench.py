@@ -1,0 +1,532 @@
+#!/usr/bin/env python3
+"""warden load benchmark (issue 7): measures warden against the floors of the same machine.
+
+Run through bench/run.sh (it builds the binaries and owns the cleanup trap). Standard library
+only. Every object this script creates (databases, processes, files) is registered in
+$BENCH_STATE_DIR so the shell trap can remove it even if this process is killed.
+
+Floors, measured in the same run:
+  * `pgbench -S` (and `-M prepared`) at the same client counts as the read scenarios;
+  * the raw Argon2id verification rate on all cores (bench/argon2-rate), for the login scenario.
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+STATE = os.environ["BENCH_STATE_DIR"]
+WARDEN = os.environ["WARDEN_BIN"]
+ARGON2_RATE = os.environ["ARGON2_RATE_BIN"]
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+QUICK = "--quick" in sys.argv
+OUT_DIR = os.environ.get("BENCH_OUT_DIR", os.path.join(HERE, "results"))
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
+DURATION = int(os.environ.get("BENCH_DURATION", "5" if QUICK else "15"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "1" if QUICK else "3"))
+POOL = os.environ.get("BENCH_DB_POOL_SIZE", "16")
+USERS = 10_000
+PASSWORD = "BenchPassword123"
+NCPU = os.cpu_count() or 2
+TAG = f"{os.getpid()}"
+
+START = time.time()
+
+
+def log(msg):
+    print(f"[bench {time.time() - START:6.0f}s] {msg}", flush=True)
+
+
+def register(kind, value):
+    """Remember something the shell trap must clean up (pid, pgdb, file)."""
+    with open(os.path.join(STATE, kind), "a") as f:
+        f.write(f"{value}\n")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def psql(db, sql):
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db
+    return sh(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", url, "-c", sql]).strip()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- process sampling
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except OSError:
+        return 0
+
+
+def postgres_ticks():
+    """CPU ticks of every postgres process (the database's share of a scenario)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() not in ("postgres", "postmaster"):
+                    continue
+        except OSError:
+            continue
+        total += cpu_ticks(pid)
+    return total
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Sampler:
+    """Samples VmRSS every 50 ms and CPU time over a window."""
+
+    def __init__(self, pid):
+        self.pid, self.samples, self.stop = pid, [], threading.Event()
+
+    def __enter__(self):
+        self.t0, self.c0, self.p0 = time.time(), cpu_ticks(self.pid), postgres_ticks()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def run(self):
+        while not self.stop.wait(0.05):
+            self.samples.append(rss_kib(self.pid))
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        wall = time.time() - self.t0
+        self.cpu = (cpu_ticks(self.pid) - self.c0) / TICK
+        self.pg_cpu = (postgres_ticks() - self.p0) / TICK
+        self.wall = wall
+        self.rss_max = max(self.samples or [rss_kib(self.pid)]) / 1024
+        self.rss_mean = (statistics.mean(self.samples) if self.samples else 0) / 1024
+
+
+# ---------------------------------------------------------------- load generator (wrk)
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_latency(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * UNIT[m.group(2)]
+
+
+def wrk(url, conns, secs, headers=(), script=None, timeout="30s"):
+    cmd = ["wrk", "-t", str(min(2, conns)), "-c", str(conns), "-d", f"{secs}s", "--latency",
+           "--timeout", timeout]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    out = sh(cmd + [url])
+    res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M)
+        res[f"p{pct}_ms"] = parse_latency(m.group(1)) if m else None
+    res["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    return res
+
+
+# ---------------------------------------------------------------- warden process
+
+class Warden:
+    def __init__(self, name, database_url, extra_env=None):
+        self.name, self.port = name, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update({
+            "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(self.port),
+            "APP_ENV": "production", "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop",
+            "AUTO_MIGRATE": "true", "LOG_DIR": "", "LOG_LEVEL": "warn",
+            "RATE_LIMIT_DEFAULT": "1000000000 per hour", "RATE_LIMIT_LOGIN": "1000000000 per minute",
+            "RATE_LIMIT_REGISTER": "1000000000 per minute", "DB_POOL_SIZE": POOL,
+            "JWT_ACCESS_TOKEN_EXPIRES": "86400",
+        })
+        for k in ("RATE_LIMIT_STORAGE_URL", "RATELIMIT_STORAGE_URL", "REDIS_URL"):
+            self.env.pop(k, None)
+        self.env.update(extra_env or {})
+        self.proc = None
+
+    def start(self, timeout=60):
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen([WARDEN, "serve"], env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(STATE, f"warden-{self.name}.log"), "a"))
+        register("pid", self.proc.pid)
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"warden {self.name} exited ({self.proc.returncode}); see "
+                                   f"{STATE}/warden-{self.name}.log")
+            try:
+                status, _ = self.request("GET", "/readyz")
+                if status == 200:
+                    return time.perf_counter() - t0
+            except OSError:
+                pass
+            if time.perf_counter() - t0 > timeout:
+                raise RuntimeError(f"warden {self.name} not ready after {timeout}s")
+            time.sleep(0.001)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def request(self, method, path, body=None, token=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        return r.status, (json.loads(data) if data[:1] in (b"{", b"[") else data)
+
+    def login(self, email):
+        status, body = self.request("POST", "/api/v1/auth/login",
+                                    {"email": email, "password": PASSWORD})
+        if status != 200:
+            raise RuntimeError(f"login {email}: {status} {body}")
+        return body["data"]["access_token"], body["data"]["user"]["id"]
+
+    def register_admin(self):
+        status, body = self.request("POST", "/api/v1/auth/register", {
+            "username": "bench_admin", "email": "bench_admin@bench.example.com",
+            "password": PASSWORD, "first_name": "Bench"})
+        if status != 201:
+            raise RuntimeError(f"register: {status} {body}")
+        return body["data"]["id"]
+
+
+# ---------------------------------------------------------------- seeding
+
+def seed_pg(db, admin_id):
+    psql(db, f"""
+        INSERT INTO users.users (username, email, password_hash, first_name, last_name, bio,
+                                 is_active, created_at, updated_at, is_deleted)
+        SELECT 'u' || g, 'u' || g || '@bench.example.com', a.password_hash, 'Bench', 'User',
+               'seeded by bench/bench.py', true, now(), now(), false
+        FROM generate_series(1, {USERS - 1}) g, users.users a WHERE a.id = {admin_id};
+        INSERT INTO rbac.user_roles (user_id, role_id, assigned_at, assigned_by)
+        SELECT {admin_id}, id, now(), NULL FROM rbac.roles WHERE name = 'super_admin';
+        ANALYZE;""")
+    return int(psql(db, "SELECT count(*) FROM users.users"))
+
+
+def seed_sqlite(path, admin_id):
+    sql = f"""
+        PRAGMA busy_timeout = 10000;
+        WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {USERS - 1})
+        INSERT INTO users (username, email, password_hash, first_name, last_name, bio, is_active,
+                           created_at, updated_at, is_deleted)
+        SELECT 'u' || n, 'u' || n || '@bench.example.com', a.password_hash, 'Bench', 'User',
+               'seeded by bench/bench.py', 1, a.created_at, a.updated_at, 0
+        FROM g, users a WHERE a.id = {admin_id};
+        INSERT INTO user_roles (user_id, role_id, assigned_at, assigned_by)
+        SELECT {admin_id}, id, (SELECT created_at FROM users WHERE id = {admin_id}), NULL
+        FROM roles WHERE name = 'super_admin';
+        ANALYZE;
+        SELECT count(*) FROM users;"""
+    return int(sh(["sqlite3", path], input=sql).strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- floors
+
+def pgbench(db, clients, secs, mode):
+    cmd = ["pgbench", "-n", "-S", "-c", str(clients), "-j", "2", "-T", str(secs)]
+    if mode == "prepared":
+        cmd += ["-M", "prepared"]
+    out = sh(cmd + [PG_ADMIN.rsplit("/", 1)[0] + "/" + db])
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
+    lat = re.search(r"latency average = ([\d.]+) ms", out)
+    return {"tps": tps, "lat_avg_ms": float(lat.group(1)) if lat else None}
+
+
+def argon2_rate(secs):
+    return json.loads(sh([ARGON2_RATE, str(NCPU), str(secs)]))
+
+
+# ---------------------------------------------------------------- scenarios
+
+LOGIN_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = math.random(1, %d)
+request = function()
+  n = n %% %d + 1
+  return wrk.format(nil, nil, nil,
+    string.format('{"email":"u%%d@bench.example.com","password":"%s"}', n))
+end
+""" % (USERS - 1, USERS - 1, PASSWORD)
+
+
+def read_scenarios(w, user_token, user_id, admin_token, quick):
+    me = ["Authorization: Bearer " + user_token]
+    adm = ["Authorization: Bearer " + admin_token]
+    s = [
+        # (key, label, path, conns, headers, floor client count, target ratio, kind)
+        ("me_c16", "GET /auth/me c=16", "/api/v1/auth/me", 16, me, 16, 0.50),
+        ("me_c64", "GET /auth/me c=64", "/api/v1/auth/me", 64, me, 64, 0.50),
+        ("user_self", "GET /users/{self} c=16", f"/api/v1/users/{user_id}", 16, me, 16, 0.50),
+        ("users_list", "GET /users/?per_page=20 (admin) c=16",
+         "/api/v1/users/?page=1&per_page=20", 16, adm, 16, 0.20),
+        ("health", "GET /api/v1/health c=16", "/api/v1/health", 16, [], 16, 0.80),
+        ("livez", "GET /livez c=16", "/livez", 16, [], 16, 1.00),
+    ]
+    if quick:
+        s = [x for x in s if x[0] != "me_c64"]
+    return s
+
+
+def run_scenario(w, path, conns, headers, secs, script=None):
+    if WARMUP:
+        wrk(w.base + path, conns, WARMUP, headers, script)
+    with Sampler(w.proc.pid) as smp:
+        r = wrk(w.base + path, conns, secs, headers, script)
+    r.update(rss_max_mib=round(smp.rss_max, 1), rss_mean_mib=round(smp.rss_mean, 1),
+             cpu_cores=round(smp.cpu / smp.wall, 2), pg_cpu_cores=round(smp.pg_cpu / smp.wall, 2),
+             cpu_us_per_req=round(smp.cpu / max(r["requests"], 1) * 1e6, 1))
+    if r["non2xx"] or r["socket_errors"]:
+        log(f"  !! {path}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
+    return r
+
+
+def median_of(runs, key):
+    vals = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def summarise(runs):
+    keys = [k for k in runs[0] if isinstance(runs[0][k], (int, float))]
+    out = {k: median_of(runs, k) for k in keys}
+    out["rounds"] = runs
+    if "rss_max_mib" in runs[0]:
+        out["rss_max_mib"] = max(r["rss_max_mib"] for r in runs)
+    return out
+
+
+def setup_warden(name, url, kind, extra_env=None, seed=True):
+    w = Warden(name, url, extra_env)
+    w.start()
+    if seed:
+        admin_id = w.register_admin()
+        n = seed_pg(kind, admin_id) if kind != "sqlite" else seed_sqlite(url[len("sqlite://"):].split("?")[0], admin_id)
+        log(f"  seeded {n} users")
+    return w
+
+
+def tokens(w):
+    user_token, user_id = w.login("u42@bench.example.com")
+    admin_token, _ = w.login("bench_admin@bench.example.com")
+    # every token works before we measure
+    for path, tok in (("/api/v1/auth/me", user_token), ("/api/v1/users/?page=1&per_page=20", admin_token)):
+        st, body = w.request("GET", path, token=tok)
+        if st != 200:
+            raise RuntimeError(f"{path}: {st} {body}")
+    return user_token, user_id, admin_token
+
+
+def idle_rss(w):
+    time.sleep(2)
+    return round(rss_kib(w.proc.pid) / 1024, 1)
+
+
+def cold_start(sqlite_path, reps):
+    """`warden serve` to the first 200 on /readyz, SQLite, schema current."""
+    times = []
+    for _ in range(reps):
+        w = Warden("cold", f"sqlite://{sqlite_path}")
+        try:
+            times.append(w.start() * 1000)
+        finally:
+            w.stop()
+    return {"median_ms": round(statistics.median(times), 1), "runs_ms": [round(t, 1) for t in times]}
+
+
+# ---------------------------------------------------------------- main
+
+def machine():
+    def first(path, key):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(key):
+                        return line.split(":", 1)[1].strip()
+        except OSError:
+            return None
+    rev = sh(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]).strip()
+    dirty = bool(sh(["git", "-C", REPO, "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"]).strip())
+    return {
+        "nproc": NCPU, "cpu": first("/proc/cpuinfo", "model name"),
+        "mem_gib": round(int(first("/proc/meminfo", "MemTotal").split()[0]) / 1048576, 1),
+        "kernel": os.uname().release, "loadavg_start": os.getloadavg(),
+        "git_rev": rev + ("-dirty" if dirty else ""),
+        "postgres": psql("postgres", "SHOW server_version"),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mode": "quick" if QUICK else "full", "rounds": ROUNDS, "duration_s": DURATION,
+        "warmup_s": WARMUP, "db_pool_size": int(POOL),
+    }
+
+
+def main():
+    res = {"machine": machine(), "floors": {}, "postgres": {}, "redis": {}, "sqlite": {}, "other": {}}
+    m = res["machine"]
+    log(f"{'quick' if QUICK else 'full'} run: {ROUNDS} round(s) x {DURATION}s, warm-up {WARMUP}s; "
+        f"{NCPU} cores, load {m['loadavg_start'][0]:.2f}, rev {m['git_rev']}")
+    tmp = os.path.join(STATE, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+
+    # ---- PostgreSQL databases: the pgbench floor and warden's own
+    pgb_db, w_db = f"bench_pgbench_{TAG}", f"bench_warden_{TAG}"
+    for db in (pgb_db, w_db):
+        register("pgdb", db)
+        psql("postgres", f"CREATE DATABASE {db}")
+    log("pgbench -i (scale 1, 100,000 rows)")
+    sh(["pgbench", "-i", "-q", "-s", "1", PG_ADMIN.rsplit("/", 1)[0] + "/" + pgb_db])
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + w_db
+    log("warden on PostgreSQL: start, migrate, seed")
+    w = setup_warden("pg", url, w_db)
+    ut, uid, at = tokens(w)
+    res["postgres"]["idle_rss_mib"] = idle_rss(w)
+    scen = read_scenarios(w, ut, uid, at, QUICK)
+    floor_clients = sorted({s[5] for s in scen})
+    modes = ["simple"] if QUICK else ["simple", "prepared"]
+    runs = {s[0]: [] for s in scen}
+    runs["login"] = []
+    floor_runs = {f"pgbench_{mode}_c{c}": [] for c in floor_clients for mode in modes}
+    argon_runs = []
+    for rnd in range(1, ROUNDS + 1):
+        log(f"round {rnd}/{ROUNDS}")
+        for c in floor_clients:
+            for mode in modes:
+                r = pgbench(pgb_db, c, DURATION, mode)
+                floor_runs[f"pgbench_{mode}_c{c}"].append(r)
+                log(f"  pgbench -S {mode} c={c}: {r['tps']:.0f} tps")
+        r = argon2_rate(min(DURATION, 10))
+        argon_runs.append(r)
+        log(f"  argon2id raw, {NCPU} threads: {r['rate']:.1f} verifications/s ({r['ms_per_hash']:.0f} ms each)")
+        for key, label, path, conns, hdr, _, _ in scen:
+            r = run_scenario(w, path, conns, hdr, DURATION)
+            runs[key].append(r)
+            log(f"  {label}: {r['rps']:.0f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+                f"RSS {r['rss_max_mib']} MiB, {r['cpu_us_per_req']} CPU-us/req")
+        script = os.path.join(tmp, "login.lua")
+        with open(script, "w") as f:
+            f.write(LOGIN_LUA)
+        r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, script)
+        runs["login"].append(r)
+        log(f"  POST /auth/login c=8: {r['rps']:.1f} rps, p50 {r['p50_ms']:.0f} ms, "
+            f"p99 {r['p99_ms']:.0f} ms, RSS {r['rss_max_mib']} MiB")
+    res["postgres"]["idle_rss_after_mib"] = idle_rss(w)
+    w.stop()
+    res["floors"] = {k: summarise(v) for k, v in floor_runs.items()}
+    res["floors"]["argon2"] = summarise(argon_runs)
+    res["postgres"].update({k: summarise(v) for k, v in runs.items()})
+    res["scenarios"] = [{"key": s[0], "label": s[1], "clients": s[3], "floor_clients": s[5],
+                         "target": s[6]} for s in scen]
+
+    # ---- Redis rate limiter on (same database, same read scenarios)
+    red_keys = [s[0] for s in scen if s[0] not in ("health", "livez")]  # exempt routes
+    if shutil.which("redis-cli"):
+        log(f"warden on PostgreSQL with RATE_LIMIT_STORAGE_URL={REDIS_URL}")
+        register("redis", REDIS_URL)
+        w = setup_warden("pg-redis", url, w_db, {"RATE_LIMIT_STORAGE_URL": REDIS_URL}, seed=False)
+        ut, uid, at = tokens(w)
+        scen_r = [s for s in read_scenarios(w, ut, uid, at, QUICK) if s[0] in red_keys]
+        runs = {s[0]: [] for s in scen_r}
+        for rnd in range(1, ROUNDS + 1):
+            for key, label, path, conns, hdr, _, _ in scen_r:
+                r = run_scenario(w, path, conns, hdr, DURATION)
+                runs[key].append(r)
+                log(f"  [redis r{rnd}] {label}: {r['rps']:.0f} rps, p99 {r['p99_ms']:.2f} ms")
+        w.stop()
+        res["redis"] = {k: summarise(v) for k, v in runs.items()}
+
+    # ---- SQLite backend (no target)
+    sqlite_path = os.path.join(tmp, "bench.db")
+    register("file", sqlite_path)
+    log("warden on SQLite: start, migrate, seed")
+    w = setup_warden("sqlite", f"sqlite://{sqlite_path}", "sqlite")
+    ut, uid, at = tokens(w)
+    res["sqlite"]["idle_rss_mib"] = idle_rss(w)
+    scen_s = read_scenarios(w, ut, uid, at, QUICK)
+    if QUICK:
+        scen_s = [s for s in scen_s if s[0] in ("me_c16", "users_list")]
+    runs = {s[0]: [] for s in scen_s}
+    runs["login"] = []
+    for rnd in range(1, ROUNDS + 1):
+        for key, label, path, conns, hdr, _, _ in scen_s:
+            r = run_scenario(w, path, conns, hdr, DURATION)
+            runs[key].append(r)
+            log(f"  [sqlite r{rnd}] {label}: {r['rps']:.0f} rps, p99 {r['p99_ms']:.2f} ms")
+        if not QUICK:
+            r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, os.path.join(tmp, "login.lua"))
+            runs["login"].append(r)
+            log(f"  [sqlite r{rnd}] POST /auth/login c=8: {r['rps']:.1f} rps, p99 {r['p99_ms']:.0f} ms")
+    w.stop()
+    res["sqlite"].update({k: summarise(v) for k, v in runs.items() if v})
+
+    # ---- cold start: the SQLite file now has a current schema
+    log("cold start (SQLite, schema current)")
+    res["other"]["cold_start"] = cold_start(sqlite_path, 3 if QUICK else 7)
+    log(f"  cold start median {res['other']['cold_start']['median_ms']} ms")
+
+    res["machine"]["loadavg_end"] = os.getloadavg()
+    res["machine"]["elapsed_s"] = round(time.time() - START)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    name = "quick" if QUICK else "latest"
+    import report  # bench/report.py
+    report.write(res, OUT_DIR, name)
+    log(f"wrote {OUT_DIR}/{name}.md, {name}.json, {name}.svg")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    main()

@@ -1,0 +1,215 @@
+"""Turns the results of bench/bench.py into latest.md, latest.json and latest.svg.
+
+Every target of issue 7 is a ratio measured in the same run; this module is the one place that
+states them, so the table, the JSON and the chart cannot disagree.
+"""
+
+import json
+import os
+
+LOGIN_P99_BOUND = 3.0   # login: p99 <= 3 x p50 ("p99 bounded": FIFO semaphore, no starvation)
+TAIL_BOUND = 10.0       # /auth/me: p99 <= 10 x p50
+READ_RSS_MIB, LOGIN_RSS_MIB, IDLE_RSS_MIB = 48, 128, 24
+COLD_START_MS = 100
+REDIS_MAX_LOSS = 0.15
+
+
+def floor_key(clients, mode="simple"):
+    return f"pgbench_{mode}_c{clients}"
+
+
+def evaluate(res):
+    """Rows: dict(scenario, measured, floor, ratio, target, pass, note)."""
+    rows = []
+    floors, pg = res["floors"], res["postgres"]
+    for s in res["scenarios"]:
+        r = pg.get(s["key"])
+        if not r:
+            continue
+        f = floors[floor_key(s["floor_clients"])]["tps"]
+        fp = floors.get(floor_key(s["floor_clients"], "prepared"), {}).get("tps")
+        ratio = r["rps"] / f
+        ok = ratio >= s["target"]
+        target = f"≥ {s['target']:.0%} of pgbench -S c={s['floor_clients']}"
+        note = f"vs -M prepared: {r['rps'] / fp:.0%}" if fp else ""
+        if s["key"].startswith("me_"):
+            tail = r["p99_ms"] / r["p50_ms"]
+            target += f"; p99 ≤ {TAIL_BOUND:.0f}×p50"
+            ok = ok and tail <= TAIL_BOUND
+            note = (note + "; " if note else "") + f"p99/p50 = {tail:.1f}"
+        rows.append(dict(key=s["key"], scenario=s["label"], measured=f"{r['rps']:,.0f} req/s",
+                         floor=f"{f:,.0f} tps", ratio=ratio, target=target, ok=ok,
+                         p50=r["p50_ms"], p99=r["p99_ms"], rss=r["rss_max_mib"],
+                         cpu=r["cpu_us_per_req"], note=note))
+    if "login" in pg:
+        r, a = pg["login"], floors["argon2"]["rate"]
+        ratio = r["rps"] / a
+        tail = r["p99_ms"] / r["p50_ms"]
+        ok = ratio >= 0.85 and tail <= LOGIN_P99_BOUND and not r["socket_errors"]
+        rows.append(dict(key="login", scenario="POST /auth/login c=8", measured=f"{r['rps']:,.1f} req/s",
+                         floor=f"{a:,.1f} hash/s", ratio=ratio,
+                         target=f"≥ 85% of raw Argon2id ({res['machine']['nproc']} threads); p99 ≤ {LOGIN_P99_BOUND:.0f}×p50",
+                         ok=ok, p50=r["p50_ms"], p99=r["p99_ms"], rss=r["rss_max_mib"],
+                         cpu=r["cpu_us_per_req"], note=f"p99/p50 = {tail:.1f}"))
+    return rows
+
+
+def memory_rows(res):
+    pg = res["postgres"]
+    reads = [pg[s["key"]]["rss_max_mib"] for s in res["scenarios"] if s["key"] in pg]
+    rows = [
+        ("RSS, read scenarios (max)", f"{max(reads):.1f} MiB", f"≤ {READ_RSS_MIB} MiB", max(reads) <= READ_RSS_MIB),
+        ("RSS, idle after start", f"{pg['idle_rss_mib']:.1f} MiB", f"≤ {IDLE_RSS_MIB} MiB", pg["idle_rss_mib"] <= IDLE_RSS_MIB),
+    ]
+    if "login" in pg:
+        rows.append(("RSS, login scenario (max)", f"{pg['login']['rss_max_mib']:.1f} MiB",
+                     f"≤ {LOGIN_RSS_MIB} MiB", pg["login"]["rss_max_mib"] <= LOGIN_RSS_MIB))
+    rows.append(("RSS, idle after the load", f"{pg['idle_rss_after_mib']:.1f} MiB", "(info)", None))
+    cs = res["other"]["cold_start"]
+    rows.append(("cold start, serve → first 200 on /readyz (SQLite)", f"{cs['median_ms']:.1f} ms",
+                 f"≤ {COLD_START_MS} ms", cs["median_ms"] <= COLD_START_MS))
+    return rows
+
+
+def redis_rows(res):
+    rows = []
+    for key, r in res.get("redis", {}).items():
+        base = res["postgres"][key]
+        keep = r["rps"] / base["rps"]
+        rows.append((key, base["rps"], r["rps"], keep, r["p99_ms"], keep >= 1 - REDIS_MAX_LOSS))
+    return rows
+
+
+def join(runs, key, spec):
+    return ", ".join(format(x[key], spec) for x in runs)
+
+
+def mark(ok):
+    return "—" if ok is None else ("**pass**" if ok else "**FAIL**")
+
+
+def markdown(res, rows):
+    m = res["machine"]
+    L = [f"# warden benchmark — {m['mode']} run", "",
+         f"{m['date']} · git `{m['git_rev']}` · {m['nproc']} × {m['cpu']} · {m['mem_gib']} GiB · "
+         f"kernel {m['kernel']} · PostgreSQL {m['postgres']} · load average at start "
+         f"{m['loadavg_start'][0]:.2f} / end {m['loadavg_end'][0]:.2f} · "
+         f"{m['rounds']} round(s) × {m['duration_s']} s (warm-up {m['warmup_s']} s), median · "
+         f"DB_POOL_SIZE={m['db_pool_size']} · {m['elapsed_s']} s in all", "",
+         "Load generator: wrk (2 threads) on the same cores as warden and PostgreSQL, like pgbench "
+         "for the floor. Absolute figures depend on the machine and on what else runs on it; the "
+         "targets are the ratios.", "",
+         "## Targets (PostgreSQL backend, 10,000 users)", "",
+         "| scenario | warden | floor | ratio | target | result | p50 ms | p99 ms | RSS max MiB | warden CPU µs/req | note |",
+         "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        L.append(f"| {r['scenario']} | {r['measured']} | {r['floor']} | {r['ratio']:.0%} | {r['target']} | "
+                 f"{mark(r['ok'])} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rss']:.1f} | {r['cpu']:.0f} | {r['note']} |")
+    L += ["", "| resource | measured | target | result |", "|---|---:|---|---|"]
+    for name, val, tgt, ok in memory_rows(res):
+        L.append(f"| {name} | {val} | {tgt} | {mark(ok)} |")
+    rr = redis_rows(res)
+    if rr:
+        L += ["", "## Redis rate limiter (`RATE_LIMIT_STORAGE_URL`), read scenarios", "",
+              "| scenario | memory limiter | Redis limiter | kept | p99 ms (Redis) | target ≥ 85 % |",
+              "|---|---:|---:|---:|---:|---|"]
+        for key, base, red, keep, p99, ok in rr:
+            L.append(f"| {key} | {base:,.0f} req/s | {red:,.0f} req/s | {keep:.0%} | {p99:.2f} | {mark(ok)} |")
+    L += ["", "## Floors", "", "| floor | median | rounds |", "|---|---:|---|"]
+    for k, v in res["floors"].items():
+        if k == "argon2":
+            L.append(f"| Argon2id verify, {m['nproc']} threads (bench/argon2-rate) | {v['rate']:.1f}/s "
+                     f"({v['ms_per_hash']:.0f} ms per hash) | {join(v['rounds'], 'rate', '.1f')} |")
+        else:
+            L.append(f"| `pgbench -S{' -M prepared' if 'prepared' in k else ''}` c={k.rsplit('c', 1)[1]} | "
+                     f"{v['tps']:,.0f} tps | {join(v['rounds'], 'tps', ',.0f')} |")
+    sq = res.get("sqlite", {})
+    if sq:
+        L += ["", "## SQLite backend (no target)", "", f"Idle RSS {sq.get('idle_rss_mib', 0):.1f} MiB.", "",
+              "| scenario | req/s | p50 ms | p99 ms | RSS max MiB | CPU µs/req | PostgreSQL-backend req/s |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+        for key, r in sq.items():
+            if not isinstance(r, dict):
+                continue
+            base = res["postgres"].get(key, {}).get("rps")
+            L.append(f"| {key} | {r['rps']:,.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rss_max_mib']:.1f} | "
+                     f"{r['cpu_us_per_req']:.0f} | {('%s' % format(base, ',.1f')) if base else '—'} |")
+    L += ["", "## Per-round figures (PostgreSQL backend)", "",
+          "| scenario | req/s per round | p99 ms per round | warden cores | PostgreSQL cores |", "|---|---|---|---|---|"]
+    for key, r in res["postgres"].items():
+        if isinstance(r, dict) and "rounds" in r:
+            rd = r["rounds"]
+            L.append(f"| {key} | {join(rd, 'rps', ',.0f')} | "
+                     f"{join(rd, 'p99_ms', '.1f')} | "
+                     f"{join(rd, 'cpu_cores', '.2f')} | {join(rd, 'pg_cpu_cores', '.2f')} |")
+    L += ["", "![throughput and p99 against the floor](" + ("latest" if m["mode"] == "full" else "quick") + ".svg)", ""]
+    return "\n".join(L)
+
+
+def svg(res, rows):
+    """Two panels: throughput as % of the floor (target tick), p99 per scenario (log scale)."""
+    import math
+    W, rowh, left = 900, 26, 300
+    n = len(rows)
+    H = 90 + 2 * (n * rowh + 60)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+           '<rect width="100%" height="100%" fill="white"/>',
+           f'<text x="10" y="22" font-size="15" font-weight="bold">warden {res["machine"]["mode"]} benchmark, '
+           f'git {res["machine"]["git_rev"]}, {res["machine"]["nproc"]} cores</text>']
+    # panel 1: ratio to floor, 0..150 %
+    y0, width = 60, W - left - 40
+    maxr = max(1.5, max(r["ratio"] for r in rows) * 1.1)
+    out.append(f'<text x="10" y="{y0 - 12}" font-weight="bold">Throughput as % of the floor '
+               f'(pgbench -S at the same clients; login: raw Argon2id) — black tick = target</text>')
+    for i, r in enumerate(rows):
+        y = y0 + i * rowh
+        bw = width * r["ratio"] / maxr
+        color = "#2e8b57" if r["ok"] else "#c0392b"
+        tgt = 0.85 if r["key"] == "login" else next(s["target"] for s in res["scenarios"] if s["key"] == r["key"])
+        tx = left + width * tgt / maxr
+        out += [f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{r["scenario"]}</text>',
+                f'<rect x="{left}" y="{y + 3}" width="{bw:.1f}" height="{rowh - 8}" fill="{color}"/>',
+                f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y}" y2="{y + rowh - 2}" stroke="black" stroke-width="3"/>',
+                f'<text x="{left + bw + 6:.1f}" y="{y + 15}">{r["ratio"]:.0%} ({r["measured"]} vs {r["floor"]})</text>']
+    x100 = left + width / maxr
+    out.append(f'<line x1="{x100:.1f}" x2="{x100:.1f}" y1="{y0}" y2="{y0 + n * rowh}" stroke="#888" stroke-dasharray="4"/>')
+    out.append(f'<text x="{x100:.1f}" y="{y0 + n * rowh + 14}" text-anchor="middle" fill="#555">100 %</text>')
+    # panel 2: p50/p99 latency, log scale
+    y1 = y0 + n * rowh + 60
+    lo = min(r["p50"] for r in rows if r["p50"]) / 2
+    hi = max(r["p99"] for r in rows if r["p99"]) * 2
+    def lx(v):
+        return left + width * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+    out.append(f'<text x="10" y="{y1 - 12}" font-weight="bold">Latency (log scale): bar = p99, '
+               f'white tick = p50, grey tick = pgbench average latency at the same clients</text>')
+    for i, r in enumerate(rows):
+        y = y1 + i * rowh
+        out += [f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{r["scenario"]}</text>',
+                f'<rect x="{left}" y="{y + 3}" width="{lx(r["p99"]) - left:.1f}" height="{rowh - 8}" fill="#4a6fa5"/>',
+                f'<line x1="{lx(r["p50"]):.1f}" x2="{lx(r["p50"]):.1f}" y1="{y + 3}" y2="{y + rowh - 5}" stroke="white" stroke-width="3"/>',
+                f'<text x="{lx(r["p99"]) + 6:.1f}" y="{y + 15}">p99 {r["p99"]:.2f} ms, p50 {r["p50"]:.2f} ms</text>']
+        if r["key"] != "login":
+            s = next(s for s in res["scenarios"] if s["key"] == r["key"])
+            fl = res["floors"][floor_key(s["floor_clients"])].get("lat_avg_ms")
+            if fl:
+                out.append(f'<line x1="{lx(fl):.1f}" x2="{lx(fl):.1f}" y1="{y}" y2="{y + rowh - 2}" stroke="#999" stroke-width="3"/>')
+    for dec in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        v = 10 ** dec
+        if lo <= v <= hi:
+            out.append(f'<text x="{lx(v):.1f}" y="{y1 + n * rowh + 14}" text-anchor="middle" fill="#555">{v:g} ms</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def write(res, out_dir, name):
+    rows = evaluate(res)
+    res["targets"] = [{k: v for k, v in r.items()} for r in rows]
+    res["resources"] = [dict(name=a, measured=b, target=c, ok=d) for a, b, c, d in memory_rows(res)]
+    res["redis_targets"] = [dict(key=a, memory_rps=b, redis_rps=c, kept=d, p99_ms=e, ok=f)
+                            for a, b, c, d, e, f in redis_rows(res)]
+    with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
+        f.write(markdown(res, rows))
+    with open(os.path.join(out_dir, f"{name}.svg"), "w") as f:
+        f.write(svg(res, rows))
