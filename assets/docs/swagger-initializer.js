@@ -16,6 +16,7 @@ window.addEventListener("load", function () {
     deepLinking: true,
     persistAuthorization: true,
     tryItOutEnabled: false,
+    validatorUrl: null,
     syntaxHighlight: { activated: true, theme: "monokai" },
   });
 });

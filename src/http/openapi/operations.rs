@@ -139,7 +139,7 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         operation_id: "api_health",
         tag: HEALTH,
         summary: "JSON health",
-        description: "Database and Redis status (§5.2). Always 200; not rate limited.",
+        description: "Database and Redis status (§5.2). Always 200.",
         auth: Auth::Public,
         query: &[],
         request: None,
