@@ -99,7 +99,6 @@ fn operational_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/livez", with_allow("/livez", get(health::livez)))
         .route("/readyz", with_allow("/readyz", get(health::readyz)))
         .route("/metrics", with_allow("/metrics", get(health::metrics)))
-        .route("/openapi.json", get(routes::docs::openapi_json))
 }
 
 /// The API documentation (§5.25): document, UIs, their embedded assets and the index page.

@@ -127,9 +127,3 @@ pub async fn redoc_asset(name: Result<Path<String>, PathRejection>) -> Response 
         |Path(name)| serve(REDOC_ASSETS, &name),
     )
 }
-
-/// `GET /openapi.json`.
-pub async fn openapi_json() -> axum::response::Response {
-    let document: serde_json::Value = serde_json::from_str(&document_pretty()).unwrap_or_default();
-    crate::http::envelope::json(axum::http::StatusCode::OK, document)
-}
