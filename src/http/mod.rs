@@ -3,6 +3,7 @@
 pub mod envelope;
 pub mod extract;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 
 use axum::Router;
@@ -16,7 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::AppError;
 use crate::state::AppState;
 use middleware as mw;
-use routes::{allow_header, auth, health, pages, route_methods, users};
+use routes::{allow_header, auth, docs, health, pages, route_methods, users};
 
 /// Give a path its plain-`OPTIONS` answer and its 405, both with the `Allow` header of §1.12.
 fn with_allow(canonical: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
@@ -98,12 +99,32 @@ fn operational_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/livez", with_allow("/livez", get(health::livez)))
         .route("/readyz", with_allow("/readyz", get(health::readyz)))
         .route("/metrics", with_allow("/metrics", get(health::metrics)))
-        .route("/openapi.json", get(routes::docs::openapi_json))
+}
+
+/// The API documentation (§5.25): document, UIs, their embedded assets and the index page.
+fn docs_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = collection(router, "/openapi/", get(docs::index));
+    [
+        ("/openapi.json", get(docs::openapi_json)),
+        ("/openapi/openapi.json", get(docs::openapi_json)),
+        ("/docs", get(docs::swagger)),
+        ("/docs/", get(docs::swagger)),
+        ("/openapi/swagger", get(docs::swagger)),
+        ("/docs/{asset}", get(docs::docs_asset)),
+        ("/redoc", get(docs::redoc)),
+        ("/redoc/", get(docs::redoc)),
+        ("/openapi/redoc", get(docs::redoc)),
+        ("/redoc/{asset}", get(docs::redoc_asset)),
+    ]
+    .into_iter()
+    .fold(router, |router, (path, methods)| {
+        router.route(path, with_allow(path, methods))
+    })
 }
 
 /// Every route with every layer, in the order of §1.2.
 pub fn router(state: AppState) -> Router {
-    let routes = operational_routes(api_routes(Router::new()));
+    let routes = docs_routes(operational_routes(api_routes(Router::new())));
     routes
         .fallback(route_not_found)
         .route_layer(from_fn_with_state(state.clone(), mw::rate_limit::enforce))

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod config;
 mod core;
+mod docs;
 mod outage;
 mod rate_limit;
 mod users;

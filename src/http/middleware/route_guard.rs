@@ -23,7 +23,9 @@ const COLLECTIONS: &[&str] = &[
 pub fn canonical(template: &str) -> String {
     if COLLECTIONS.contains(&template) {
         format!("{template}/")
-    } else if template.starts_with("/docs/") || template.starts_with("/redoc/") {
+    } else if (template.starts_with("/docs/") && template.len() > "/docs/".len())
+        || (template.starts_with("/redoc/") && template.len() > "/redoc/".len())
+    {
         let root = template.split('/').nth(1).unwrap_or("docs");
         format!("/{root}/{{asset}}")
     } else {

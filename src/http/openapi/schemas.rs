@@ -1,0 +1,536 @@
+//! Component schemas of the OpenAPI document (JSON Schema 2020-12, as OpenAPI 3.1 uses it).
+//!
+//! Object shapes are built from one property list each (user §4.1, role §4.2, permission §4.3),
+//! so the variants with a folded `message` (§1.4) or extra lists cannot drift from the base shape.
+//! Response objects are closed (`additionalProperties: false`): a real body with an unexpected key
+//! contradicts the document, which the schemathesis run and the API tests catch.
+
+use serde_json::{Map, Value, json};
+
+/// The error codes of §1.5 (plus the two legacy codes the original's enum had).
+pub const ERROR_CODES: &[&str] = &[
+    "BAD_REQUEST",
+    "UNAUTHORIZED",
+    "INVALID_CREDENTIALS",
+    "TOKEN_INVALID",
+    "TOKEN_EXPIRED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "RESOURCE_NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "CONFLICT",
+    "RESOURCE_ALREADY_EXISTS",
+    "PAYLOAD_TOO_LARGE",
+    "VALIDATION_ERROR",
+    "RATE_LIMIT_EXCEEDED",
+    "INTERNAL_ERROR",
+    "DATABASE_ERROR",
+    "SERVICE_UNAVAILABLE",
+    "INVALID_INPUT",
+    "MISSING_FIELD",
+];
+
+/// `{"$ref": "#/components/schemas/<name>"}`.
+pub fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+fn timestamp() -> Value {
+    json!({"type": "string", "format": "date-time", "description": "RFC 3339, UTC, whole seconds (§1.13)"})
+}
+
+fn names() -> Value {
+    json!({"type": "array", "items": {"type": "string"}, "description": "Sorted by byte order"})
+}
+
+fn length(min: Option<u32>, max: u32, nullable: bool) -> Value {
+    let mut schema = Map::new();
+    schema.insert(
+        "type".into(),
+        if nullable {
+            json!(["string", "null"])
+        } else {
+            json!("string")
+        },
+    );
+    if let Some(min) = min {
+        schema.insert("minLength".into(), json!(min));
+    }
+    schema.insert("maxLength".into(), json!(max));
+    Value::Object(schema)
+}
+
+/// A closed object: every listed property is required unless named in `optional`.
+fn object(properties: Vec<(&str, Value)>, optional: &[&str]) -> Value {
+    let required: Vec<&str> = properties
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| !optional.contains(name))
+        .collect();
+    let properties: Map<String, Value> = properties
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+fn user_properties() -> Vec<(&'static str, Value)> {
+    vec![
+        ("id", json!({"type": "integer", "minimum": 1})),
+        ("username", string()),
+        ("email", string()),
+        ("first_name", string()),
+        ("middle_name", nullable_string()),
+        ("last_name", nullable_string()),
+        ("bio", nullable_string()),
+        ("is_active", json!({"type": "boolean"})),
+        ("is_deleted", json!({"type": "boolean"})),
+        ("created_at", timestamp()),
+        ("updated_at", timestamp()),
+    ]
+}
+
+fn role_properties() -> Vec<(&'static str, Value)> {
+    vec![
+        ("id", json!({"type": "integer", "minimum": 1})),
+        ("name", string()),
+        ("display_name", string()),
+        ("description", nullable_string()),
+        ("is_system_role", json!({"type": "boolean"})),
+        ("parent_role_id", json!({"type": ["integer", "null"]})),
+        ("parent_role_name", nullable_string()),
+        ("is_deleted", json!({"type": "boolean"})),
+        ("created_at", timestamp()),
+        ("updated_at", timestamp()),
+        ("permissions", names()),
+    ]
+}
+
+fn permission_properties() -> Vec<(&'static str, Value)> {
+    vec![
+        ("id", json!({"type": "integer", "minimum": 1})),
+        ("name", string()),
+        ("resource", string()),
+        ("action", string()),
+        ("description", nullable_string()),
+        ("is_deleted", json!({"type": "boolean"})),
+        ("created_at", timestamp()),
+        ("updated_at", timestamp()),
+    ]
+}
+
+fn with(
+    mut base: Vec<(&'static str, Value)>,
+    extra: Vec<(&'static str, Value)>,
+) -> Vec<(&'static str, Value)> {
+    base.extend(extra);
+    base
+}
+
+fn message() -> (&'static str, Value) {
+    ("message", string())
+}
+
+/// A success envelope (§1.4) around `data`, with `meta` (`null` unless a list route).
+fn success(data: Value, meta: Value) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "success": {"const": true},
+            "data": data,
+            "error": {"type": "null"},
+            "meta": meta,
+        },
+        "required": ["success", "data", "error", "meta"],
+        "additionalProperties": false,
+    })
+}
+
+fn single(data: Value) -> Value {
+    success(data, json!({"type": "null"}))
+}
+
+fn integer(min: u32) -> Value {
+    json!({"type": "integer", "minimum": min})
+}
+
+fn page_meta() -> Value {
+    object(
+        vec![
+            ("total", integer(0)),
+            ("page", integer(1)),
+            ("per_page", integer(1)),
+            ("total_pages", integer(0)),
+        ],
+        &[],
+    )
+}
+
+/// The error envelope (§1.4) with the given `error.details` schema (`None`: never present).
+fn error_envelope(details: Option<(Value, bool)>, description: &str) -> Value {
+    let mut error = vec![("code", reference("ErrorCode")), ("message", string())];
+    let mut optional: Vec<&str> = Vec::new();
+    if let Some((schema, required)) = details {
+        error.push(("details", schema));
+        if !required {
+            optional.push("details");
+        }
+    }
+    json!({
+        "type": "object",
+        "description": description,
+        "properties": {
+            "success": {"const": false},
+            "data": {"type": "null"},
+            "error": object(error, &optional),
+            "meta": object(vec![("request_id", json!({"type": "string", "description": "Equals the X-Request-ID response header"}))], &[]),
+        },
+        "required": ["success", "data", "error", "meta"],
+        "additionalProperties": false,
+    })
+}
+
+fn request_schemas(schemas: &mut Map<String, Value>) {
+    let mut add = |name: &str, schema: Value| {
+        schemas.insert(name.into(), schema);
+    };
+    add(
+        "UserCreateSchema",
+        json!({
+            "type": "object",
+            "description": "Registration (§5.3). Every string is stripped first; username is lower-cased, names title-cased, the email normalised (§1.6.4). Unknown keys are ignored.",
+            "properties": {
+                "username": {"type": "string", "minLength": 3, "maxLength": 80, "pattern": "^[a-zA-Z0-9_]+$"},
+                "email": {"type": "string", "format": "email", "maxLength": 120, "description": "§1.6.4; at most 120 characters after normalisation"},
+                "password": {"type": "string", "minLength": 8, "maxLength": 128, "description": "At least one upper-case letter, one lower-case letter and one digit"},
+                "first_name": length(Some(1), 50, false),
+                "middle_name": length(None, 50, true),
+                "last_name": length(None, 50, true),
+                "bio": length(None, 500, true),
+            },
+            "required": ["username", "email", "password", "first_name"],
+        }),
+    );
+    add(
+        "LoginRequest",
+        json!({
+            "type": "object",
+            "description": "Login (§5.4). The email is trimmed and normalised; the password is not stripped.",
+            "properties": {
+                "email": {"type": "string", "format": "email"},
+                "password": {"type": "string", "minLength": 1},
+            },
+            "required": ["email", "password"],
+        }),
+    );
+    add(
+        "UserUpdateSchema",
+        json!({
+            "type": "object",
+            "description": "Partial update (§5.10): at least one of the five fields; strings stripped; explicit null clears middle_name/last_name/bio. Setting is_active needs users:update (and the target guard for another user).",
+            "properties": {
+                "first_name": length(Some(1), 50, false),
+                "middle_name": length(None, 50, true),
+                "last_name": length(None, 50, true),
+                "bio": length(None, 500, true),
+                "is_active": {"type": "boolean"},
+            },
+            "minProperties": 1,
+        }),
+    );
+    add(
+        "RoleCreateSchema",
+        json!({
+            "type": "object",
+            "description": "Role creation (§5.13). name is stripped and lower-cased, then 2-50 letters, digits and underscores.",
+            "properties": {
+                "name": {"type": "string", "minLength": 2, "maxLength": 50},
+                "display_name": {"type": "string", "minLength": 2, "maxLength": 100},
+                "description": length(None, 500, true),
+                "permissions": {"type": "array", "items": {"type": "string"}, "default": []},
+                "parent_role": {"type": ["string", "null"], "description": "null or \"\" = no parent"},
+            },
+            "required": ["name", "display_name"],
+        }),
+    );
+    add(
+        "RoleUpdateSchema",
+        json!({
+            "type": "object",
+            "description": "Role update (§5.15); every field optional, {} is a no-op. permissions replaces the set (unknown names skipped); parent_role \"\" clears the parent.",
+            "properties": {
+                "display_name": {"type": ["string", "null"], "minLength": 2, "maxLength": 100},
+                "description": length(None, 500, true),
+                "permissions": {"type": ["array", "null"], "items": {"type": "string"}},
+                "parent_role": nullable_string(),
+            },
+        }),
+    );
+    add(
+        "RoleAssignSchema",
+        json!({
+            "type": "object",
+            "description": "Role assignment (§5.18); role_name is used as given.",
+            "properties": {"role_name": {"type": "string", "minLength": 2, "maxLength": 50}},
+            "required": ["role_name"],
+        }),
+    );
+    add(
+        "DirectPermissionGrantSchema",
+        json!({
+            "type": "object",
+            "description": "Direct permission grant (§5.23); permission must contain ':' and is lower-cased and stripped.",
+            "properties": {
+                "permission": {"type": "string", "pattern": ":", "description": "resource:action"},
+                "reason": length(None, 500, true),
+            },
+            "required": ["permission"],
+        }),
+    );
+}
+
+fn shape_schemas(schemas: &mut Map<String, Value>) {
+    let mut add = |name: &str, schema: Value| {
+        schemas.insert(name.into(), schema);
+    };
+    add("User", object(user_properties(), &[]));
+    add(
+        "UserWithMessage",
+        object(with(user_properties(), vec![message()]), &[]),
+    );
+    add("Role", object(role_properties(), &["permissions"]));
+    add("RoleWithPermissions", object(role_properties(), &[]));
+    add(
+        "RoleWithMessage",
+        object(with(role_properties(), vec![message()]), &[]),
+    );
+    add(
+        "RoleDetail",
+        object(
+            with(
+                role_properties(),
+                vec![
+                    ("all_permissions", names()),
+                    ("inherited_permissions", names()),
+                ],
+            ),
+            &[],
+        ),
+    );
+    add("Permission", object(permission_properties(), &[]));
+    add("PageMeta", page_meta());
+    add(
+        "UserListMeta",
+        object(
+            vec![
+                ("count", integer(0)),
+                ("total", integer(0)),
+                ("page", integer(1)),
+                ("per_page", integer(1)),
+                ("total_pages", integer(0)),
+                ("api_version", json!({"const": "v1"})),
+            ],
+            &[],
+        ),
+    );
+    add("ErrorCode", json!({"type": "string", "enum": ERROR_CODES}));
+    add(
+        "ValidationDetails",
+        json!({
+            "type": "object",
+            "description": "Field name (list items `<field>.<index>`, whole-body problems `body`) → its first failing rule's message (§1.6)",
+            "additionalProperties": {"type": "string"},
+        }),
+    );
+    add(
+        "PermissionDetails",
+        object(
+            vec![
+                ("required_permissions", names()),
+                (
+                    "require_all",
+                    json!({"type": "boolean", "description": "false: missing route permission (any one suffices, §3.9); true: escalation guard (all needed, §3.7)"}),
+                ),
+            ],
+            &[],
+        ),
+    );
+}
+
+fn response_schemas(schemas: &mut Map<String, Value>) {
+    let mut add = |name: &str, schema: Value| {
+        schemas.insert(name.into(), schema);
+    };
+    let tokens = || {
+        vec![
+            message(),
+            ("access_token", string()),
+            ("refresh_token", string()),
+            ("token_type", json!({"const": "Bearer"})),
+        ]
+    };
+    add(
+        "WelcomeResponse",
+        single(object(
+            vec![
+                message(),
+                ("status", json!({"const": "running"})),
+                ("version", string()),
+                ("api_version", json!({"const": "v1"})),
+            ],
+            &[],
+        )),
+    );
+    add(
+        "ApiHealthResponse",
+        single(object(
+            vec![
+                ("status", json!({"enum": ["healthy", "degraded"]})),
+                ("database", json!({"enum": ["connected", "disconnected"]})),
+                (
+                    "redis",
+                    json!({"enum": ["connected", "disconnected", "not_configured"]}),
+                ),
+                ("api_version", json!({"const": "v1"})),
+                ("version", string()),
+            ],
+            &[],
+        )),
+    );
+    add("MessageResponse", single(object(vec![message()], &[])));
+    add("UserResponse", single(reference("User")));
+    add("UserMessageResponse", single(reference("UserWithMessage")));
+    add(
+        "LoginResponse",
+        single(object(
+            with(tokens(), vec![("user", reference("User"))]),
+            &[],
+        )),
+    );
+    add("TokenRefreshResponse", single(object(tokens(), &[])));
+    add(
+        "UserListResponse",
+        success(
+            json!({"type": "array", "items": reference("User")}),
+            reference("UserListMeta"),
+        ),
+    );
+    add(
+        "RoleListResponse",
+        success(
+            json!({"type": "array", "items": reference("Role")}),
+            reference("PageMeta"),
+        ),
+    );
+    add("RoleMessageResponse", single(reference("RoleWithMessage")));
+    add("RoleDetailResponse", single(reference("RoleDetail")));
+    add(
+        "UserRolesResponse",
+        single(object(
+            vec![
+                ("user_id", integer(1)),
+                ("username", string()),
+                (
+                    "roles",
+                    json!({"type": "array", "items": reference("RoleWithPermissions")}),
+                ),
+                ("all_permissions", names()),
+            ],
+            &[],
+        )),
+    );
+    add(
+        "PermissionListResponse",
+        success(
+            json!({"type": "array", "items": reference("Permission")}),
+            reference("PageMeta"),
+        ),
+    );
+    add("PermissionResponse", single(reference("Permission")));
+    add(
+        "UserPermissionsResponse",
+        single(object(
+            vec![
+                ("user_id", integer(1)),
+                ("username", string()),
+                ("roles", names()),
+                ("role_permissions", names()),
+                ("direct_permissions", names()),
+                ("effective_permissions", names()),
+            ],
+            &[],
+        )),
+    );
+    add(
+        "LivenessResponse",
+        object(vec![("status", json!({"const": "ok"}))], &[]),
+    );
+    add(
+        "ReadinessResponse",
+        object(
+            vec![
+                (
+                    "status",
+                    json!({"enum": ["ready", "not_ready", "shutting_down"]}),
+                ),
+                (
+                    "checks",
+                    object(
+                        vec![
+                            ("database", json!({"enum": ["ok", "error"]})),
+                            ("redis", json!({"enum": ["ok", "error", "not_configured"]})),
+                        ],
+                        &[],
+                    ),
+                ),
+            ],
+            &[],
+        ),
+    );
+    add(
+        "ErrorResponse",
+        error_envelope(
+            Some((
+                json!({"anyOf": [reference("ValidationDetails"), reference("PermissionDetails")]}),
+                false,
+            )),
+            "Error envelope (§1.4); `details` only on 422 and on 403 permission/guard errors",
+        ),
+    );
+    add(
+        "ValidationErrorResponse",
+        error_envelope(
+            Some((reference("ValidationDetails"), true)),
+            "422 VALIDATION_ERROR `Validation failed` with one message per failing field (§1.6)",
+        ),
+    );
+    add(
+        "ForbiddenErrorResponse",
+        error_envelope(
+            Some((reference("PermissionDetails"), false)),
+            "403 FORBIDDEN; `details` present for permission (§3.9) and escalation-guard (§3.7) failures only",
+        ),
+    );
+}
+
+/// Every component schema, by name.
+pub fn all() -> Map<String, Value> {
+    let mut schemas = Map::new();
+    request_schemas(&mut schemas);
+    shape_schemas(&mut schemas);
+    response_schemas(&mut schemas);
+    schemas
+}
