@@ -38,6 +38,11 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 DURATION = int(os.environ.get("BENCH_DURATION", "5" if QUICK else "15"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "1" if QUICK else "3"))
 POOL = os.environ.get("BENCH_DB_POOL_SIZE", "16")
+# Experiment knobs (docs/performance.md): extra environment for warden ("K=V K=V"), a subset of
+# scenario keys ("me_c16,login"), a subset of phases ("pg,redis,sqlite,cold").
+WARDEN_ENV = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_WARDEN_ENV", "").split())
+ONLY = set(filter(None, os.environ.get("BENCH_SCENARIOS", "").split(",")))
+PHASES = set(filter(None, os.environ.get("BENCH_PHASES", "pg,redis,sqlite,cold").split(",")))
 USERS = 10_000
 PASSWORD = "BenchPassword123"
 NCPU = os.cpu_count() or 2
@@ -186,6 +191,7 @@ class Warden:
         })
         for k in ("RATE_LIMIT_STORAGE_URL", "RATELIMIT_STORAGE_URL", "REDIS_URL"):
             self.env.pop(k, None)
+        self.env.update(WARDEN_ENV)
         self.env.update(extra_env or {})
         self.proc = None
 
@@ -322,6 +328,8 @@ def read_scenarios(w, user_token, user_id, admin_token, quick):
     ]
     if quick:
         s = [x for x in s if x[0] != "me_c64"]
+    if ONLY:
+        s = [x for x in s if x[0] in ONLY]
     return s
 
 
@@ -436,6 +444,9 @@ def main():
     ut, uid, at = tokens(w)
     res["postgres"]["idle_rss_mib"] = idle_rss(w)
     scen = read_scenarios(w, ut, uid, at, QUICK)
+    script = os.path.join(tmp, "login.lua")
+    with open(script, "w") as f:
+        f.write(LOGIN_LUA)
     floor_clients = sorted({s[5] for s in scen})
     modes = ["simple"] if QUICK else ["simple", "prepared"]
     runs = {s[0]: [] for s in scen}
@@ -457,9 +468,8 @@ def main():
             runs[key].append(r)
             log(f"  {label}: {r['rps']:.0f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                 f"RSS {r['rss_max_mib']} MiB, {r['cpu_us_per_req']} CPU-us/req")
-        script = os.path.join(tmp, "login.lua")
-        with open(script, "w") as f:
-            f.write(LOGIN_LUA)
+        if ONLY and "login" not in ONLY:
+            continue
         r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, script)
         runs["login"].append(r)
         log(f"  POST /auth/login c=8: {r['rps']:.1f} rps, p50 {r['p50_ms']:.0f} ms, "
@@ -468,13 +478,13 @@ def main():
     w.stop()
     res["floors"] = {k: summarise(v) for k, v in floor_runs.items()}
     res["floors"]["argon2"] = summarise(argon_runs)
-    res["postgres"].update({k: summarise(v) for k, v in runs.items()})
+    res["postgres"].update({k: summarise(v) for k, v in runs.items() if v})
     res["scenarios"] = [{"key": s[0], "label": s[1], "clients": s[3], "floor_clients": s[5],
                          "target": s[6]} for s in scen]
 
     # ---- Redis rate limiter on (same database, same read scenarios)
     red_keys = [s[0] for s in scen if s[0] not in ("health", "livez")]  # exempt routes
-    if shutil.which("redis-cli"):
+    if red_keys and "redis" in PHASES and shutil.which("redis-cli"):
         log(f"warden on PostgreSQL with RATE_LIMIT_STORAGE_URL={REDIS_URL}")
         register("redis", REDIS_URL)
         w = setup_warden("pg-redis", url, w_db, {"RATE_LIMIT_STORAGE_URL": REDIS_URL}, seed=False)
@@ -492,11 +502,13 @@ def main():
     # ---- SQLite backend (no target)
     sqlite_path = os.path.join(tmp, "bench.db")
     register("file", sqlite_path)
+    if "sqlite" not in PHASES and "cold" not in PHASES:
+        return finish(res)
     log("warden on SQLite: start, migrate, seed")
     w = setup_warden("sqlite", f"sqlite://{sqlite_path}", "sqlite")
     ut, uid, at = tokens(w)
     res["sqlite"]["idle_rss_mib"] = idle_rss(w)
-    scen_s = read_scenarios(w, ut, uid, at, QUICK)
+    scen_s = read_scenarios(w, ut, uid, at, QUICK) if "sqlite" in PHASES else []
     if QUICK:
         scen_s = [s for s in scen_s if s[0] in ("me_c16", "users_list")]
     runs = {s[0]: [] for s in scen_s}
@@ -506,7 +518,7 @@ def main():
             r = run_scenario(w, path, conns, hdr, DURATION)
             runs[key].append(r)
             log(f"  [sqlite r{rnd}] {label}: {r['rps']:.0f} rps, p99 {r['p99_ms']:.2f} ms")
-        if not QUICK:
+        if not QUICK and "sqlite" in PHASES and (not ONLY or "login" in ONLY):
             r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, os.path.join(tmp, "login.lua"))
             runs["login"].append(r)
             log(f"  [sqlite r{rnd}] POST /auth/login c=8: {r['rps']:.1f} rps, p99 {r['p99_ms']:.0f} ms")
@@ -514,14 +526,18 @@ def main():
     res["sqlite"].update({k: summarise(v) for k, v in runs.items() if v})
 
     # ---- cold start: the SQLite file now has a current schema
-    log("cold start (SQLite, schema current)")
-    res["other"]["cold_start"] = cold_start(sqlite_path, 3 if QUICK else 7)
-    log(f"  cold start median {res['other']['cold_start']['median_ms']} ms")
+    if "cold" in PHASES:
+        log("cold start (SQLite, schema current)")
+        res["other"]["cold_start"] = cold_start(sqlite_path, 3 if QUICK else 7)
+        log(f"  cold start median {res['other']['cold_start']['median_ms']} ms")
+    finish(res)
 
+
+def finish(res):
     res["machine"]["loadavg_end"] = os.getloadavg()
     res["machine"]["elapsed_s"] = round(time.time() - START)
     os.makedirs(OUT_DIR, exist_ok=True)
-    name = "quick" if QUICK else "latest"
+    name = os.environ.get("BENCH_OUT_NAME") or ("quick" if QUICK else "latest")
     import report  # bench/report.py
     report.write(res, OUT_DIR, name)
     log(f"wrote {OUT_DIR}/{name}.md, {name}.json, {name}.svg")

@@ -12,7 +12,9 @@
 #   BENCH_PG_URL       admin connection (default postgres://postgres@127.0.0.1:5432/postgres)
 #   BENCH_REDIS_URL    Redis for the limiter variant (default redis://127.0.0.1:6379/13)
 #   BENCH_ROUNDS, BENCH_DURATION, BENCH_WARMUP, BENCH_DB_POOL_SIZE   override the run shape
-#   BENCH_SKIP_BUILD=1 use the binaries already built
+#   BENCH_SKIP_BUILD=1 use the binaries already built; BENCH_WARDEN_BIN another warden binary
+#   Experiments: BENCH_SCENARIOS=me_c16,login (subset), BENCH_PHASES=pg,redis,sqlite,cold,
+#   BENCH_WARDEN_ENV="K=V ..." (extra warden environment), BENCH_OUT_DIR, BENCH_OUT_NAME
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ export BENCH_REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}
 for arg in "$@"; do
     case $arg in
         --quick) ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -85,7 +87,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     say "building bench/argon2-rate"
     (cd "$here/argon2-rate" && CARGO_TARGET_DIR=$target/argon2-rate cargo build --release --quiet)
 fi
-export WARDEN_BIN=$target/release/warden
+export WARDEN_BIN=${BENCH_WARDEN_BIN:-$target/release/warden}
 export ARGON2_RATE_BIN=$target/argon2-rate/release/argon2-rate
 
 # ---- run (in the background so the trap can stop it)
