@@ -19,7 +19,7 @@ ADMIN_EMAIL ?= admin@example.com
 # Docker Compose: development stack, and the production override on top of it.
 COMPOSE ?= docker compose
 COMPOSE_PROD := $(COMPOSE) -f docker-compose.yml -f docker-compose.prod.yml
-IMAGE ?= warden:local
+IMAGE ?= warden:latest
 
 ##@ Setup
 .PHONY: help setup setup-hooks
@@ -118,7 +118,7 @@ docker-up: ## Start the development stack (web with hot reload, db, redis)
 docker-down: ## Stop the development stack (volumes are kept)
 	$(COMPOSE) down
 
-docker-build: ## Build the production image (IMAGE=warden:local)
+docker-build: ## Build the production image (IMAGE=warden:latest, the tag the prod stack runs)
 	@$(TIMED) "docker build" docker build --target production --tag $(IMAGE) .
 
 docker-logs: ## Follow the web service's logs
