@@ -2,7 +2,9 @@
 //! strings, the `{user_id}` path parameter, and the authenticated caller (§2.6).
 
 use axum::body::Body;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use http_body_util::{BodyExt, Limited};
@@ -186,6 +188,26 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdPath {
         domain::parse_user_id(&raw)
             .map(UserIdPath)
             .map_err(AppError::Validation)
+    }
+}
+
+/// The `{role_name}` or `{permission_name}` path parameter, percent-decoded. A value that does
+/// not decode (invalid UTF-8) cannot name anything: unknown path.
+pub struct NamePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for NamePath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::RouteNotFound)?;
+        params
+            .get("role_name")
+            .or_else(|| params.get("permission_name"))
+            .cloned()
+            .map(NamePath)
+            .ok_or(AppError::RouteNotFound)
     }
 }
 

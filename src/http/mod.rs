@@ -11,13 +11,13 @@ use axum::http::header::ALLOW;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
 use middleware as mw;
-use routes::{allow_header, auth, docs, health, pages, route_methods, users};
+use routes::{allow_header, auth, docs, health, pages, permissions, roles, route_methods, users};
 
 /// Give a path its plain-`OPTIONS` answer and its 405, both with the `Allow` header of §1.12.
 fn with_allow(canonical: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
@@ -92,6 +92,48 @@ fn api_routes(router: Router<AppState>) -> Router<AppState> {
         )
 }
 
+fn admin_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = collection(
+        router,
+        "/api/v1/admin/roles/",
+        get(roles::list).post(roles::create),
+    );
+    let router = collection(router, "/api/v1/admin/permissions/", get(permissions::list));
+    let route = |router: Router<AppState>, path: &'static str, methods| {
+        router.route(path, with_allow(path, methods))
+    };
+    let router = route(
+        router,
+        "/api/v1/admin/roles/{role_name}",
+        get(roles::get).put(roles::update).delete(roles::delete),
+    );
+    let router = route(
+        router,
+        "/api/v1/admin/roles/users/{user_id}",
+        get(roles::user_roles).post(roles::assign),
+    );
+    let router = route(
+        router,
+        "/api/v1/admin/roles/users/{user_id}/{role_name}",
+        delete(roles::revoke),
+    );
+    let router = route(
+        router,
+        "/api/v1/admin/permissions/{permission_name}",
+        get(permissions::get),
+    );
+    let router = route(
+        router,
+        "/api/v1/admin/permissions/users/{user_id}",
+        get(permissions::user_permissions).post(permissions::grant),
+    );
+    route(
+        router,
+        "/api/v1/admin/permissions/users/{user_id}/{permission_name}",
+        delete(permissions::revoke),
+    )
+}
+
 fn operational_routes(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/", with_allow("/", get(pages::landing)))
@@ -124,7 +166,7 @@ fn docs_routes(router: Router<AppState>) -> Router<AppState> {
 
 /// Every route with every layer, in the order of §1.2.
 pub fn router(state: AppState) -> Router {
-    let routes = docs_routes(operational_routes(api_routes(Router::new())));
+    let routes = docs_routes(operational_routes(admin_routes(api_routes(Router::new()))));
     routes
         .fallback(route_not_found)
         .route_layer(from_fn_with_state(state.clone(), mw::rate_limit::enforce))

@@ -2,5 +2,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod grants;
 pub mod passwords;
+pub mod roles;
 pub mod users;

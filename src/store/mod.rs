@@ -8,7 +8,9 @@
 
 pub mod error;
 pub mod migrate;
+pub mod permissions;
 pub mod rbac;
+pub mod roles;
 pub mod seed;
 pub mod sessions;
 pub mod types;

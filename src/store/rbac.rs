@@ -1,4 +1,5 @@
-//! SQL for roles, permissions and their assignments.
+//! SQL for users' effective permissions and role assignments (role and permission rows live in
+//! [`super::roles`] and [`super::permissions`]).
 
 use sqlx::FromRow;
 
@@ -42,6 +43,29 @@ const ROLE_COLUMNS_FROM: &str = "SELECT r.id, r.name, r.display_name, r.descript
 const ROLE_BY_NAME_ANY: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
     r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
     FROM rbac.roles r LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id WHERE r.name = $1";
+/// The role half of [`EFFECTIVE_PERMISSIONS`] (§5.22 `role_permissions`).
+const ROLE_DERIVED_PERMISSIONS: &str = "WITH RECURSIVE chain(role_id) AS ( \
+        SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \
+        WHERE ur.user_id = $1 AND r.is_deleted = false \
+      UNION \
+        SELECT p.id FROM chain c JOIN rbac.roles r ON r.id = c.role_id \
+        JOIN rbac.roles p ON p.id = r.parent_role_id WHERE p.is_deleted = false \
+    ) \
+    SELECT DISTINCT p.name FROM chain c JOIN rbac.role_permissions rp ON rp.role_id = c.role_id \
+      JOIN rbac.permissions p ON p.id = rp.permission_id WHERE p.is_deleted = false";
+const USER_ROLES: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
+    r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
+    FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \
+    LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id \
+    WHERE ur.user_id = $1 AND r.is_deleted = false ORDER BY r.name COLLATE \"C\"";
+/// Own undeleted permissions of each live role of a user, as `(role_id, name)`.
+const USER_ROLE_PERMISSIONS: &str = "SELECT rp.role_id, p.name FROM rbac.user_roles ur \
+    JOIN rbac.roles r ON r.id = ur.role_id JOIN rbac.role_permissions rp ON rp.role_id = r.id \
+    JOIN rbac.permissions p ON p.id = rp.permission_id \
+    WHERE ur.user_id = $1 AND r.is_deleted = false AND p.is_deleted = false";
+const ASSIGNED_BY: &str = "SELECT ur.assigned_by FROM rbac.user_roles ur \
+    JOIN rbac.roles r ON r.id = ur.role_id WHERE ur.user_id = $1 AND r.name = $2";
+const REVOKE_ROLE: &str = "DELETE FROM rbac.user_roles WHERE user_id = $1 AND role_id = $2";
 const ASSIGN_ROLE: &str = "INSERT INTO rbac.user_roles (user_id, role_id, assigned_at, assigned_by) \
     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
@@ -83,6 +107,62 @@ pub async fn assign_role(
         .await?
         .rows_affected());
     Ok(inserted > 0)
+}
+
+/// Permissions a user gets through roles (with inheritance), sorted.
+pub async fn role_derived_permissions(db: &Db, user_id: i32) -> Result<Vec<String>, DbError> {
+    let sql = db.sql(ROLE_DERIVED_PERMISSIONS);
+    let mut names: Vec<String> = with_pool!(db, |pool| sqlx::query_scalar(sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// A user's live roles, sorted by name (byte order).
+pub async fn user_roles(db: &Db, user_id: i32) -> Result<Vec<RoleRow>, DbError> {
+    let sql = db.sql(USER_ROLES);
+    Ok(with_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// `(role_id, permission name)` for the own permissions of a user's live roles.
+pub async fn user_role_permissions(db: &Db, user_id: i32) -> Result<Vec<(i32, String)>, DbError> {
+    let sql = db.sql(USER_ROLE_PERMISSIONS);
+    Ok(with_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// `assigned_by` of a user's assignment of the named role: `None` when not assigned.
+pub async fn assigned_by(
+    db: &Db,
+    user_id: i32,
+    role_name: &str,
+) -> Result<Option<Option<i32>>, DbError> {
+    let sql = db.sql(ASSIGNED_BY);
+    Ok(with_pool!(db, |pool| sqlx::query_scalar(sql)
+        .bind(user_id)
+        .bind(role_name)
+        .fetch_optional(pool)
+        .await?))
+}
+
+/// Remove a role from a user; false when the user did not have it.
+pub async fn revoke_role(db: &Db, user_id: i32, role_id: i32) -> Result<bool, DbError> {
+    let sql = db.sql(REVOKE_ROLE);
+    let removed = with_pool!(db, |pool| sqlx::query(sql)
+        .bind(user_id)
+        .bind(role_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(removed > 0)
 }
 
 #[doc(hidden)]

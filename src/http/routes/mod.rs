@@ -5,6 +5,8 @@ pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod pages;
+pub mod permissions;
+pub mod roles;
 pub mod users;
 
 /// Canonical route template → supported methods (without HEAD/OPTIONS, which follow from these).
