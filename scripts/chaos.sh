@@ -36,6 +36,7 @@ if [[ -z ${WARDEN_BIN:-} ]]; then
   say "build took $(($(date +%s) - t))s"
 fi
 export WARDEN_BIN
+export PYTHONDONTWRITEBYTECODE=1
 
 # The harness cleans up after itself (also on SIGTERM and at its own deadline). This trap is the
 # second line: if python3 was killed outright, kill what its state file still lists.
