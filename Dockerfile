@@ -31,8 +31,9 @@ ENV APP_ENV=development \
     CARGO_TARGET_DIR=/app/target
 COPY docker/dev-reload.sh /usr/local/bin/warden-dev-reload
 EXPOSE 5500
-# The debug binary is built at container start, so give the first compile time to finish.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=15m --retries=3 \
+# The debug binary is built at container start: the first compile of every dependency can
+# take many minutes on a small machine, and a healthy answer ends the start period early.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30m --retries=3 \
     CMD ["/app/target/debug/warden", "healthcheck"]
 CMD ["warden-dev-reload"]
 
