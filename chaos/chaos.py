@@ -449,9 +449,10 @@ def request(port: int, method: str, path: str, body=None, token: str | None = No
 
 
 class Record:
-    __slots__ = ("kind", "port", "t0", "t1", "status", "code", "err", "rl", "retries", "name")
+    __slots__ = ("kind", "port", "t0", "t1", "status", "code", "err", "rl", "retries", "name",
+                 "rid")
 
-    def __init__(self, kind, port, r: Resp, retries=0, name=""):
+    def __init__(self, kind, port, r: Resp, retries=0, name="", rid=""):
         self.kind = kind
         self.port = port
         self.t0 = r.t0
@@ -462,6 +463,7 @@ class Record:
         self.rl = "ratelimit-limit" in r.headers
         self.retries = retries
         self.name = name
+        self.rid = rid
 
     @property
     def ok(self) -> bool:
@@ -492,6 +494,7 @@ class Load:
         self.stop_flag = threading.Event()
         self.threads: list[threading.Thread] = []
         self.counter = 0
+        self.seq = 0
         self.tokens: list[str] = []
 
     def xff(self, worker: int) -> str:
@@ -507,16 +510,20 @@ class Load:
         retries = 0
         r = None
         port = self.ports[rr % len(self.ports)]
+        with self.lock:
+            self.seq += 1
+            rid = f"chaos-{RUN_ID}-{self.tag}-{self.seq}"
         for i in range(attempts):
             port = self.ports[(rr + i) % len(self.ports)]
-            r = request(port, method, path, body, token=token, xff=self.xff(worker))
+            r = request(port, method, path, body, token=token, xff=self.xff(worker),
+                        headers={"X-Request-ID": rid})
             if r.err == "refused" and i + 1 < attempts:
                 retries += 1
                 continue
             break
         if r.err == "refused":
             time.sleep(0.02)  # nothing listens: do not spin
-        rec = Record(kind, port, r, retries, name)
+        rec = Record(kind, port, r, retries, name, rid)
         with self.lock:
             self.records.append(rec)
             if kind == "register" and r.status == 201:
@@ -594,6 +601,16 @@ def pct(records: list[Record]) -> str:
     return f"{lat[len(lat) // 2]:.3f}/{lat[min(len(lat) - 1, int(len(lat) * 0.95))]:.3f}"
 
 
+def timeline(records: list[Record], t_ref: float) -> dict[str, int]:
+    """2xx answers per second, keyed by the second relative to t_ref (e.g. the fault)."""
+    out: dict[int, int] = {}
+    for r in records:
+        if r.ok:
+            k = int((r.t1 - t_ref) // 1)
+            out[k] = out.get(k, 0) + 1
+    return {f"{k:+d}": v for k, v in sorted(out.items())}
+
+
 def histogram(records: list[Record]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in records:
@@ -638,6 +655,37 @@ def metric(port: int, name: str) -> float:
             except ValueError:
                 pass
     return total
+
+
+def processed_ids(wardens: list["Warden"]) -> set[str]:
+    """Request ids warden logged `request completed` for (the server took the request)."""
+    ids = set()
+    for w in wardens:
+        for line in w.all_output().splitlines():
+            if '"request completed"' in line:
+                m = re.search(r'"request_id":"([^"]+)"', line)
+                if m:
+                    ids.add(m.group(1))
+    return ids
+
+
+def split_resets(pg: "Postgres", db: str, wardens: list["Warden"],
+                 records: list[Record]) -> tuple[list[Record], list[Record]]:
+    """Resets the server never processed (no access-log line for the request id, and for a
+    registration no stored user) versus resets of requests it took (real failures)."""
+    resets = [r for r in records if r.err.startswith("reset")]
+    if not resets:
+        return [], []
+    seen = processed_ids(wardens)
+    stored = set(pg.psql(db, f"SELECT username FROM users.users WHERE username LIKE "
+                             f"'c{RUN_ID}_%'").split())
+    unread, taken = [], []
+    for r in resets:
+        if r.rid in seen or (r.kind == "register" and r.name.lower() in stored):
+            taken.append(r)
+        else:
+            unread.append(r)
+    return unread, taken
 
 
 def lost_writes(pg: Postgres, db: str, created: list[str]) -> tuple[int, int]:
@@ -720,6 +768,7 @@ def scenario_pg_outage(pg: Postgres, redis: Redis | None) -> Scenario:
     s.fig("requests", len(records))
     s.fig("statuses", histogram(records))
     s.fig("baseline ok/s", round(base, 1))
+    s.fig("timeline", timeline(records, outages[0][0]))
     worst_recovery = 0.0
     for i, (t_stop0, t_stop, t_start0, t_up) in enumerate(outages):
         tag = f"outage {i + 1}: " if ROUNDS > 1 else ""
@@ -741,7 +790,8 @@ def scenario_pg_outage(pg: Postgres, redis: Redis | None) -> Scenario:
         # recovery: readiness back, a registration and a read answered 2xx, and every request
         # started after the database came back answered 2xx from then on
         first_ready = next((t for (t, st, _) in poll.samples if t >= t_up and st == 200), None)
-        after = [r for r in records if r.t0 >= t_up]
+        next_stop = outages[i + 1][0] if i + 1 < len(outages) else float("inf")
+        after = [r for r in records if t_up <= r.t0 < next_stop]
         first_reg = next((r.t1 for r in sorted(after, key=lambda r: r.t1)
                           if r.kind == "register" and r.ok), None)
         first_read = next((r.t1 for r in sorted(after, key=lambda r: r.t1)
@@ -818,6 +868,7 @@ def scenario_redis_outage(pg: Postgres, redis: Redis) -> Scenario:
     s.fig("statuses", histogram(records))
     base_recs = [r for r in records if r.t1 < outages[0][0]]
     s.fig("baseline ok/s", round(rate(records, t_begin, outages[0][0], ok_only=True), 1))
+    s.fig("timeline", timeline(records, outages[0][0]))
     s.check("RateLimit headers served from Redis before the outage",
             base_recs and all(r.rl for r in base_recs if r.ok),
             f"{sum(r.rl for r in base_recs)}/{len(base_recs)}")
@@ -902,7 +953,15 @@ def scenario_sigterm(pg: Postgres, redis: Redis | None) -> Scenario:
         tag = f"round {i + 1}: " if ROUNDS > 1 else ""
         before = [r for r in records if r.t0 < t_sig]
         in_flight = [r for r in before if r.t1 >= t_sig]
-        failed = [r for r in before if r.err or r.status >= 500]
+        # A connection still in the listen backlog, or accepted but with no request byte read
+        # yet, is closed when the drain starts (hyper's HTTP/1 graceful shutdown): the client
+        # sees a reset for a request the server never took. Those are told apart from real
+        # failures by the access log (request id) and the database (registrations).
+        unread, taken = split_resets(pg, db, [w], records)
+        failed = [r for r in before if (r.err and r not in unread) or r.status >= 500]
+        s.fig(f"{tag}closed unread at SIGTERM (reset, never processed)",
+              f"{len(unread)}" + (f", sent at {sorted(round(1000 * (r.t0 - t_sig)) for r in unread)}"
+                                  " ms from the signal" if unread else ""))
         after = [r for r in records if r.t0 >= t_sig]
         s.fig(f"{tag}requests before SIGTERM", len(before))
         s.fig(f"{tag}in flight at SIGTERM", len(in_flight))
@@ -913,9 +972,9 @@ def scenario_sigterm(pg: Postgres, redis: Redis | None) -> Scenario:
         s.fig(f"{tag}load ok/s before SIGTERM",
               round(rate(records, min(r.t0 for r in records), t_sig, ok_only=True), 1))
         s.check(f"{tag}requests in flight at SIGTERM", len(in_flight) > 0, len(in_flight))
-        s.check(f"{tag}0 failed requests among those sent before SIGTERM", not failed,
+        s.check(f"{tag}0 failed requests among those the server took before SIGTERM", not failed,
                 histogram(failed) if failed else f"{len(before)} sent, {len(in_flight)} in flight")
-        late = [r for r in after if not (r.ok or r.err == "refused")]
+        late = [r for r in after if not (r.ok or r.err == "refused" or r in unread)]
         s.check(f"{tag}after SIGTERM: answered 2xx or connection refused (never a 5xx/reset)",
                 not late, histogram(late) if late else histogram(after))
         s.check(f"{tag}exit code 0", rc == 0, rc)
@@ -1147,8 +1206,10 @@ def scenario_scaleout(pg: Postgres, redis: Redis) -> Scenario:
     finally:
         load.stop()
     records = load.snapshot()
-    failed = [r for r in records if not r.ok]
+    unread, taken = split_resets(pg, db, wardens, records)
+    failed = [r for r in records if not r.ok and r not in unread]
     five = [r for r in records if r.status >= 500]
+    s.fig("rolling restart: reset before the request was read (never processed)", len(unread))
     retried = sum(r.retries for r in records)
     s.fig("rolling restart: requests", len(records))
     s.fig("rolling restart: ok/s", round(rate(records, min(r.t0 for r in records),
@@ -1195,7 +1256,7 @@ def summary(results: list[Scenario], elapsed: float) -> None:
     for s in results:
         n_ok = sum(ok for _, ok, _ in s.checks)
         res = "PASS" if s.passed else ("ERROR" if s.error else "FAIL")
-        keys = [k for k in s.figures if k not in ("statuses",)]
+        keys = [k for k in s.figures if k not in ("statuses", "timeline")]
         first = True
         for k in keys or [""]:
             val = s.figures.get(k, "")
