@@ -802,6 +802,11 @@ def scenario_pg_outage(pg: Postgres, redis: Redis | None) -> Scenario:
             s.check(f"{tag}full service after the database is back", False, f"marks {marks}")
             continue
         recovery = max(marks) - t_up
+        s.fig(f"{tag}recovery marks s (readyz, 1st 201, 1st read, last failure)",
+              [round(m - t_up, 2) for m in marks])
+        late_fail = [r for r in after if not r.ok]
+        if late_fail:
+            s.fig(f"{tag}failures started after restart", histogram(late_fail))
         worst_recovery = max(worst_recovery, recovery)
         s.fig(f"{tag}readyz 200 after restart s", round(first_ready - t_up, 2))
         s.fig(f"{tag}recovery s", round(recovery, 2))
