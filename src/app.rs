@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::router;
 use crate::ratelimit::LimiterStore;
-use crate::security::password::dummy_hash;
 use crate::state::AppState;
 use crate::store::types::Ts;
 use crate::store::{Db, DbError, migrate, sessions};
@@ -36,8 +35,6 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("startup task failed: {0}")]
-    Task(String),
 }
 
 pub struct App {
@@ -121,15 +118,16 @@ impl App {
     /// Build on an already prepared database (tests and the CLI share one pool this way).
     pub async fn build_with_db(config: Config, db: Db) -> Result<Self, StartupError> {
         let (limiter, health_redis) = open_limiters(&config).await?;
-        let dummy = tokio::task::spawn_blocking(dummy_hash)
-            .await
-            .map_err(|e| StartupError::Task(e.to_string()))?;
         let addr = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
         spawn_housekeeping(db.clone());
-        let state = AppState::new(config, db, limiter, health_redis, dummy);
+        let state = AppState::new(config, db, limiter, health_redis);
+        let warm = state.clone();
+        tokio::spawn(async move {
+            let _ = warm.dummy_hash().await;
+        });
         let router = router(state.clone());
         Ok(Self {
             listener,

@@ -28,7 +28,8 @@ pub struct Inner {
     pub started: Instant,
     shutting_down: AtomicBool,
     /// Verified against when the login email is unknown, so both failures cost the same.
-    pub dummy_hash: String,
+    /// Computed in the background after startup (an Argon2id hash would delay readiness).
+    dummy_hash: tokio::sync::OnceCell<String>,
     /// Bounds concurrent password hashing so memory stays flat under a login burst
     /// (each Argon2id verification holds 19 MiB).
     pub hashing: Semaphore,
@@ -50,7 +51,6 @@ impl AppState {
         db: Db,
         limiter: Option<LimiterStore>,
         health_redis: Option<LimiterStore>,
-        dummy_hash: String,
     ) -> Self {
         let keys = JwtKeys::new(config.jwt_secret.expose().as_bytes());
         let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
@@ -64,12 +64,20 @@ impl AppState {
             metrics,
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
-            dummy_hash,
+            dummy_hash: tokio::sync::OnceCell::new(),
             hashing: Semaphore::new(permits),
             db_failure_log: LogThrottle::default(),
             redis_failure_log: LogThrottle::default(),
             limiter_failure_log: LogThrottle::default(),
         }))
+    }
+
+    /// The dummy hash, computing it on the blocking pool the first time.
+    pub async fn dummy_hash(&self) -> Result<String, tokio::task::JoinError> {
+        self.dummy_hash
+            .get_or_try_init(|| tokio::task::spawn_blocking(crate::security::password::dummy_hash))
+            .await
+            .cloned()
     }
 
     pub fn begin_shutdown(&self) {

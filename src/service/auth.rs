@@ -158,9 +158,11 @@ pub async fn login(
     user_agent: Option<&str>,
 ) -> AppResult<(TokenPair, UserRow)> {
     let found = users::find_for_login(&state.db, request.email.as_str()).await?;
-    let stored = found
-        .as_ref()
-        .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let stored = found.as_ref().map(|u| u.password_hash.clone());
+    let stored = match stored {
+        Some(hash) => hash,
+        None => state.dummy_hash().await?,
+    };
     let verification = passwords::verify(state, request.password.clone(), stored).await?;
     let Some(user) = found.filter(|_| verification.matched) else {
         state.metrics.auth_failure("invalid_credentials");
