@@ -37,7 +37,7 @@ OUT_DIR = os.environ.get("BENCH_OUT_DIR", os.path.join(HERE, "results"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 DURATION = int(os.environ.get("BENCH_DURATION", "5" if QUICK else "15"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "1" if QUICK else "3"))
-POOL = os.environ.get("BENCH_DB_POOL_SIZE", "16")
+POOL = os.environ.get("BENCH_DB_POOL_SIZE", "32")
 # Experiment knobs (docs/performance.md): extra environment for warden ("K=V K=V"), a subset of
 # scenario keys ("me_c16,login"), a subset of phases ("pg,redis,sqlite,cold").
 WARDEN_ENV = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_WARDEN_ENV", "").split())
@@ -302,7 +302,14 @@ HASH_THREADS = 2 * NCPU
 
 
 def argon2_rate(secs):
-    return json.loads(sh([ARGON2_RATE, str(HASH_THREADS), str(secs)]))
+    """Verifications per second, and CPU time per verification (load-independent)."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = json.loads(sh([ARGON2_RATE, str(HASH_THREADS), str(secs)]))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    r["cpu_us_per_hash"] = round(cpu / max(r["verifications"], 1) * 1e6, 1)
+    return r
 
 
 # ---------------------------------------------------------------- scenarios
