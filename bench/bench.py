@@ -99,8 +99,8 @@ def cpu_ticks(pid):
 
 
 def postgres_ticks():
-    """CPU ticks of every postgres process (the database's share of a scenario)."""
-    total = 0
+    """CPU ticks per postgres process (the database's share of a scenario)."""
+    ticks = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -110,8 +110,13 @@ def postgres_ticks():
                     continue
         except OSError:
             continue
-        total += cpu_ticks(pid)
-    return total
+        ticks[pid] = cpu_ticks(pid)
+    return ticks
+
+
+def ticks_delta(before, after):
+    """Ticks spent between two samples; a process that exited in between is not counted."""
+    return sum(t - before.get(pid, 0) for pid, t in after.items())
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -138,7 +143,7 @@ class Sampler:
         self.thread.join()
         wall = time.time() - self.t0
         self.cpu = (cpu_ticks(self.pid) - self.c0) / TICK
-        self.pg_cpu = (postgres_ticks() - self.p0) / TICK
+        self.pg_cpu = ticks_delta(self.p0, postgres_ticks()) / TICK
         self.wall = wall
         self.rss_max = max(self.samples or [rss_kib(self.pid)]) / 1024
         self.rss_mean = (statistics.mean(self.samples) if self.samples else 0) / 1024
