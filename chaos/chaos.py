@@ -114,6 +114,11 @@ class Registry:
         except OSError:
             pass
 
+    def refuse_after_cleanup(self) -> None:
+        """Nothing new starts once cleanup began (the watchdog runs on another thread)."""
+        if self.done:
+            raise RuntimeError("cleanup in progress")
+
     def run_all(self) -> None:
         with self.lock:
             if self.done:
@@ -200,6 +205,7 @@ class Postgres:
         return done
 
     def start(self) -> None:
+        REGISTRY.refuse_after_cleanup()
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
         self.run([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", opts, "-l",
                   os.path.join(self.dir, "server.log"), "-w", "-t", "30", "start"], timeout=40)
@@ -246,6 +252,7 @@ class Redis:
         self.start()
 
     def start(self) -> None:
+        REGISTRY.refuse_after_cleanup()
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"],
@@ -318,6 +325,7 @@ class Warden:
         return os.path.join(self.workdir, f"{self.name}.{self.starts}.stderr")
 
     def start(self) -> None:
+        REGISTRY.refuse_after_cleanup()
         self.starts += 1
         self.proc = subprocess.Popen(
             [WARDEN_BIN, "serve"], env=self.env, cwd=self.workdir,
