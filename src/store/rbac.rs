@@ -37,9 +37,6 @@ const EFFECTIVE_PERMISSIONS: &str = "WITH RECURSIVE chain(role_id) AS ( \
     SELECT p.name FROM rbac.user_permissions up JOIN rbac.permissions p ON p.id = up.permission_id \
       WHERE up.user_id = $1 AND p.is_deleted = false";
 
-const ROLE_COLUMNS_FROM: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
-    r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
-    FROM rbac.roles r LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id";
 const ROLE_BY_NAME_ANY: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
     r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
     FROM rbac.roles r LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id WHERE r.name = $1";
@@ -165,5 +162,3 @@ pub async fn revoke_role(db: &Db, user_id: i32, role_id: i32) -> Result<bool, Db
     Ok(removed > 0)
 }
 
-#[doc(hidden)]
-pub const _ROLE_COLUMNS_FROM: &str = ROLE_COLUMNS_FROM;
