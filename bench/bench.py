@@ -430,6 +430,8 @@ def machine():
             return None
     rev = sh(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]).strip()
     dirty = bool(sh(["git", "-C", REPO, "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"]).strip())
+    if os.environ.get("BENCH_BINARY_REV"):  # a prebuilt BENCH_WARDEN_BIN: say what it was built from
+        rev, dirty = os.environ["BENCH_BINARY_REV"] + f" (binary; HEAD {rev})", False
     return {
         "nproc": NCPU, "cpu": first("/proc/cpuinfo", "model name"),
         "mem_gib": round(int(first("/proc/meminfo", "MemTotal").split()[0]) / 1048576, 1),

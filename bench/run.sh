@@ -13,6 +13,7 @@
 #   BENCH_REDIS_URL    Redis for the limiter variant (default redis://127.0.0.1:6379/13)
 #   BENCH_ROUNDS, BENCH_DURATION, BENCH_WARMUP, BENCH_DB_POOL_SIZE   override the run shape
 #   BENCH_SKIP_BUILD=1 use the binaries already built; BENCH_WARDEN_BIN another warden binary
+#   (BENCH_BINARY_REV names the revision it was built from, for the report)
 #   Experiments: BENCH_SCENARIOS=me_c16,login (subset), BENCH_PHASES=pg,redis,sqlite,cold,
 #   BENCH_WARDEN_ENV="K=V ..." (extra warden environment), BENCH_OUT_DIR, BENCH_OUT_NAME
 set -euo pipefail
@@ -26,7 +27,7 @@ export BENCH_REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}
 for arg in "$@"; do
     case $arg in
         --quick) ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
