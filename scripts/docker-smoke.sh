@@ -16,7 +16,7 @@
 # Any other failure exits non-zero.
 #
 # Env: WARDEN_IMAGE (warden:latest), WEB_PORT (a free port), MAX_IMAGE_MB (50),
-#      SMOKE_PROJECT (warden-smoke), KEEP_STACK=1 (skip `down -v`), SKIP_DEV_BUILD=1,
+#      SMOKE_PROJECT (warden-smoke-<checksum of the checkout path>), KEEP_STACK=1 (skip `down -v`), SKIP_DEV_BUILD=1,
 #      WARM_REBUILD=1 (also time a rebuild after a one-line change in a scratch copy of src/).
 set -euo pipefail
 
@@ -25,7 +25,9 @@ cd "$ROOT"
 
 IMAGE="${WARDEN_IMAGE:-warden:latest}"
 DEV_IMAGE="${WARDEN_DEV_IMAGE:-warden:dev}"
-PROJECT="${SMOKE_PROJECT:-warden-smoke}"
+# One project per checkout: two checkouts on one engine never tear down each other's stack, and
+# a stack left by a killed run of this checkout is removed by its next run.
+PROJECT="${SMOKE_PROJECT:-warden-smoke-$(printf '%s' "$ROOT" | cksum | cut -c1-6)}"
 MAX_IMAGE_MB="${MAX_IMAGE_MB:-50}"
 START_ALL=$(date +%s)
 TIMINGS=()
