@@ -11,6 +11,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod ratelimit;
+pub mod ratelimit_breaker;
 pub mod security;
 pub mod service;
 pub mod state;

@@ -36,6 +36,9 @@ pub struct Inner {
     pub db_failure_log: LogThrottle,
     pub redis_failure_log: LogThrottle,
     pub limiter_failure_log: LogThrottle,
+    /// After a store failure, requests skip the store for a moment instead of each waiting for
+    /// the reconnect timeout (chaos run: fail-open throughput fell to a third without it).
+    pub limiter_breaker: crate::ratelimit_breaker::Breaker,
 }
 
 impl std::ops::Deref for AppState {
@@ -69,6 +72,7 @@ impl AppState {
             db_failure_log: LogThrottle::default(),
             redis_failure_log: LogThrottle::default(),
             limiter_failure_log: LogThrottle::default(),
+            limiter_breaker: crate::ratelimit_breaker::Breaker::default(),
         }))
     }
 

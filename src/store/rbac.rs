@@ -161,4 +161,3 @@ pub async fn revoke_role(db: &Db, user_id: i32, role_id: i32) -> Result<bool, Db
         .rows_affected());
     Ok(removed > 0)
 }
-

@@ -58,6 +58,15 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .extensions()
         .get::<ClientIp>()
         .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0);
+    if state.limiter_breaker.is_open() {
+        return store_failed(
+            &state,
+            request,
+            next,
+            "store skipped after a recent failure",
+        )
+        .await;
+    }
     let route_key = format!("{method} {route}");
     let outcome = tokio::time::timeout(
         STORE_DEADLINE,
@@ -66,8 +75,14 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     .await;
     let decision = match outcome {
         Ok(Ok(decision)) => decision,
-        Ok(Err(err)) => return store_failed(&state, request, next, &err.to_string()).await,
-        Err(_) => return store_failed(&state, request, next, "timed out").await,
+        Ok(Err(err)) => {
+            state.limiter_breaker.trip();
+            return store_failed(&state, request, next, &err.to_string()).await;
+        }
+        Err(_) => {
+            state.limiter_breaker.trip();
+            return store_failed(&state, request, next, "timed out").await;
+        }
     };
     let mut response = if decision.allowed {
         next.run(request).await
