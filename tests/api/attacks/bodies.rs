@@ -287,7 +287,7 @@ async fn duplicate_keys_take_the_last_value_everywhere() {
         )
         .await;
     assert_eq!(assigned.status, 200, "{}", assigned.text);
-    let smuggle = r#"{"name":"smuggled","display_name":"S","permissions":["users:read"],"permissions":["*:*"]}"#;
+    let smuggle = r#"{"name":"smuggled","display_name":"Smuggled","permissions":["users:read"],"permissions":["*:*"]}"#;
     let reply = unchanged(&app, "permissions smuggled last", || {
         send(
             &app,
@@ -304,7 +304,7 @@ async fn duplicate_keys_take_the_last_value_everywhere() {
         &json!({"required_permissions": ["*:*"], "require_all": true})
     );
     cases.hit();
-    let harmless = r#"{"name":"harmless","display_name":"H","permissions":["*:*"],"permissions":["users:read"]}"#;
+    let harmless = r#"{"name":"harmless","display_name":"Harmless","permissions":["*:*"],"permissions":["users:read"]}"#;
     let reply = send(
         &app,
         &Method::POST,
@@ -321,7 +321,7 @@ async fn duplicate_keys_take_the_last_value_everywhere() {
     );
     cases.hit();
     let parent =
-        r#"{"name":"child","display_name":"C","parent_role":"user","parent_role":"super_admin"}"#;
+        r#"{"name":"child","display_name":"Child","parent_role":"user","parent_role":"super_admin"}"#;
     let reply = unchanged(&app, "parent smuggled last", || {
         send(
             &app,
