@@ -320,8 +320,7 @@ async fn duplicate_keys_take_the_last_value_everywhere() {
         reply.text
     );
     cases.hit();
-    let parent =
-        r#"{"name":"child","display_name":"Child","parent_role":"user","parent_role":"super_admin"}"#;
+    let parent = r#"{"name":"child","display_name":"Child","parent_role":"user","parent_role":"super_admin"}"#;
     let reply = unchanged(&app, "parent smuggled last", || {
         send(
             &app,

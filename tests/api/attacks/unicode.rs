@@ -227,3 +227,61 @@ async fn lookalike_emails_and_passwords_never_reach_another_account() {
     }
     let _ = victim;
 }
+
+#[tokio::test]
+async fn nul_and_control_characters_in_free_text_never_cause_a_server_error() {
+    // PostgreSQL cannot store U+0000 in text (SQLSTATE 22021, a data error → 400 §1.7);
+    // SQLite stores it. Either way: never a 5xx, and a refusal writes nothing.
+    let cases = Cases::new("nul_and_control_characters_in_free_text_never_cause_a_server_error");
+    let app = spawn_app().await;
+    let (me, token) = app.user("self").await;
+    for (i, text) in [
+        "a\u{0}b",
+        "\u{0}",
+        "line\r\nbreak",
+        "bell\u{7}",
+        "esc\u{1b}[31m",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let before = snapshot(&app).await;
+        let reply = app
+            .post("/api/v1/auth/register", None, json!({"username": format!("ctl{i}"), "email": format!("ctl{i}@example.com"), "password": PASSWORD, "first_name": text, "bio": text}))
+            .await;
+        match reply.status {
+            201 => assert_eq!(reply.body["data"]["bio"], text.trim(), "{text:?}"),
+            400 => {
+                reply.assert_error(
+                    400,
+                    "BAD_REQUEST",
+                    "The provided data could not be processed. Please check your input.",
+                );
+                assert_eq!(snapshot(&app).await, before, "{text:?}");
+            }
+            other => panic!("{text:?}: unexpected {other}: {}", reply.text),
+        }
+        cases.hit();
+        let before = snapshot(&app).await;
+        let reply = app
+            .put(
+                &format!("/api/v1/users/{me}"),
+                Some(&token),
+                json!({"bio": text}),
+            )
+            .await;
+        match reply.status {
+            200 => {}
+            400 => {
+                reply.assert_error(
+                    400,
+                    "BAD_REQUEST",
+                    "The provided data could not be processed. Please check your input.",
+                );
+                assert_eq!(snapshot(&app).await, before, "{text:?}");
+            }
+            other => panic!("{text:?}: unexpected {other}: {}", reply.text),
+        }
+        cases.hit();
+    }
+}
