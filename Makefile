@@ -142,6 +142,16 @@ docker-smoke: ## Build the image, boot the production stack, run warden smoke, t
 	@$(TIMED) "docker smoke" scripts/docker-smoke.sh
 
 ##@ Benchmarks
+.PHONY: fuzz fuzz-quick test-attacks
+fuzz: ## Long cargo-fuzz run of every target (FUZZ_SECONDS each, default 600; needs nightly)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} $(TIMED) "fuzz" scripts/fuzz.sh
+
+fuzz-quick: ## Bounded cargo-fuzz run as in CI (30 s per target)
+	@$(TIMED) "fuzz (quick)" scripts/fuzz.sh
+
+test-attacks: ## The attack suite only (SQLite; set TEST_DATABASE_URL for PostgreSQL)
+	@$(TIMED) "attack suite" cargo test --test api attacks:: -- --nocapture
+
 .PHONY: bench bench-quick
 bench: ## Load benchmark with report (bench/README.md)
 	@$(TIMED) "benchmark" bench/run.sh
