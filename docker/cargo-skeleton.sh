@@ -9,7 +9,10 @@ set -eu
 out="${1:?usage: cargo-skeleton.sh OUTDIR}"
 root="$(pwd)"
 mkdir -p "$out"
-cp Cargo.toml Cargo.lock "$out/"
+# Lint tables only concern the crate's own code: drop them, so that a lint change does not
+# invalidate the compiled dependencies.
+awk '/^\[/ { skip = ($0 ~ /^\[lints(\.[a-z_-]+)?\][[:space:]]*$/) } !skip' Cargo.toml > "$out/Cargo.toml"
+cp Cargo.lock "$out/"
 [ -f build.rs ] && cp build.rs "$out/build.rs"
 [ -f rust-toolchain.toml ] && cp rust-toolchain.toml "$out/"
 [ -d .cargo ] && cp -r .cargo "$out/.cargo"
