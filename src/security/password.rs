@@ -101,11 +101,30 @@ pub fn verify_password(password: &str, stored: &str) -> Verification {
     }
 }
 
+/// Upper bounds on stored Argon2id costs. The contract verifies "whatever its parameters", but a
+/// planted hash with m = 2^32 KiB would abort the process on allocation; these bounds are far
+/// above any sane setting (OWASP's strongest profile uses 46 MiB) and turn such a hash into a
+/// non-match instead (the more secure reading of §2.7).
+const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_ITERATIONS: u32 = 64;
+const MAX_PARALLELISM: u32 = 64;
+
+fn within_bounds(hash: &PasswordHash<'_>) -> bool {
+    Params::try_from(hash).is_ok_and(|p| {
+        p.m_cost() <= MAX_MEMORY_KIB
+            && p.t_cost() <= MAX_ITERATIONS
+            && p.p_cost() <= MAX_PARALLELISM
+    })
+}
+
 /// Returns (matched, uses the current parameters).
 fn verify_argon2id(password: &str, stored: &str) -> (bool, bool) {
     let Ok(hash) = PasswordHash::new(stored) else {
         return (false, false);
     };
+    if !within_bounds(&hash) {
+        return (false, false);
+    }
     let matched = Argon2::default()
         .verify_password(password.as_bytes(), &hash)
         .is_ok();
@@ -121,6 +140,17 @@ fn is_current(hash: &PasswordHash<'_>) -> bool {
         && params.t_cost() == ITERATIONS
         && params.p_cost() == PARALLELISM
         && hash.hash.is_some_and(|tag| tag.len() == TAG_LEN)
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    #[test]
+    fn an_absurd_stored_memory_cost_is_a_non_match_not_an_abort() {
+        let planted = "$argon2id$v=19$m=4294967295,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY";
+        assert_eq!(verify_argon2id("anything", planted), (false, false));
+    }
 }
 
 /// A hash used to spend the same time on unknown e-mails as on wrong passwords. Computed once
