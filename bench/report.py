@@ -63,8 +63,12 @@ def memory_rows(res):
     if "idle_rss_after_logins_mib" in pg:
         rows.append(("RSS, idle after seeding and two logins", f"{pg['idle_rss_after_logins_mib']:.1f} MiB", "(info)", None))
     if reads:
-        rows.insert(0, ("RSS, read scenarios (max)", f"{max(reads):.1f} MiB", f"≤ {READ_RSS_MIB} MiB",
-                        max(reads) <= READ_RSS_MIB))
+        # Round 1 reads run before any login burst; later rounds show what a burst leaves behind.
+        first = max(pg[s["key"]]["rounds"][0]["rss_max_mib"] for s in res["scenarios"] if s["key"] in pg)
+        rows.insert(0, ("RSS, read scenarios, round 1 (before any login burst)", f"{first:.1f} MiB",
+                        f"≤ {READ_RSS_MIB} MiB", first <= READ_RSS_MIB))
+        rows.insert(1, ("RSS, read scenarios, all rounds (after login bursts)", f"{max(reads):.1f} MiB",
+                        f"≤ {READ_RSS_MIB} MiB", max(reads) <= READ_RSS_MIB))
     if "login" in pg:
         rows.append(("RSS, login scenario (max)", f"{pg['login']['rss_max_mib']:.1f} MiB",
                      f"≤ {LOGIN_RSS_MIB} MiB", pg["login"]["rss_max_mib"] <= LOGIN_RSS_MIB))
