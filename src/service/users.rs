@@ -67,9 +67,12 @@ pub async fn list(state: &AppState, caller: &Caller, query: &UserListQuery) -> A
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResult<UserRow> {
-    if !is_self(caller, id) {
-        access::require_any(state, caller, &["users:read"]).await?;
+    if is_self(caller, id) {
+        // perf: the authentication query of this request has just read this row (live, not
+        // deleted); reading it again is a second round trip for the same data.
+        return Ok(caller.user.clone());
     }
+    access::require_any(state, caller, &["users:read"]).await?;
     existing(state, id).await
 }
 
