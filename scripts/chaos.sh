@@ -39,7 +39,8 @@ if [[ -z ${WARDEN_BIN:-} ]]; then
   timeout 3600 cargo build --locked --profile "$profile" --bin warden
   dir=$profile
   [[ $profile == dev ]] && dir=debug
-  WARDEN_BIN="${CARGO_TARGET_DIR:-target}/$dir/warden"
+  # Absolute: the harness starts each instance in its own working directory.
+  WARDEN_BIN="$(cd "${CARGO_TARGET_DIR:-target}/$dir" && pwd)/warden"
   say "build took $(($(date +%s) - t))s"
 fi
 export WARDEN_BIN
