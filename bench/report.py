@@ -223,7 +223,8 @@ def write(res, out_dir, name):
                             for a, b, c, d, e, f in redis_rows(res)]
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
         json.dump(res, f, indent=1)
+        f.write("\n")  # files end with a newline (end-of-file-fixer hook)
     with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
         f.write(markdown(res, rows))
     with open(os.path.join(out_dir, f"{name}.svg"), "w") as f:
-        f.write(svg(res, rows))
+        f.write(svg(res, rows).rstrip("\n") + "\n")
