@@ -6,7 +6,7 @@ use crate::config::{Config, DatabaseSetting};
 use crate::security::password::hash_password;
 use crate::store::seed::{SEED_USERS, SeedReport, seed_rbac as run_seed_rbac};
 use crate::store::users::{self, NewUserRow};
-use crate::store::{Db, migrate as migrations, rbac};
+use crate::store::{Db, migrate as migrations};
 use crate::telemetry::redact_url;
 
 fn database_label(config: &Config) -> String {
@@ -181,13 +181,8 @@ async fn seed_users(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sy
             last_name: seed_user.last_name,
             bio: Some(seed_user.bio),
         };
-        let (user, _) = users::insert_with_roles(db, &row, &[]).await?;
-        if let Some(role) = rbac::role_by_name_any(db, seed_user.role)
-            .await?
-            .filter(|r| !r.is_deleted)
-        {
-            rbac::assign_role(db, user.id, role.id, None).await?;
-        }
+        // A missing or soft-deleted role is skipped, as for DEFAULT_ROLES.
+        users::insert_with_roles(db, &row, &[seed_user.role.to_string()]).await?;
         println!("created user {}", seed_user.username);
     }
     Ok(())

@@ -97,7 +97,7 @@ pub async fn authenticate(
         ));
     }
     if kind == TokenKind::Refresh && row.refresh_jti.map(|j| j.0) != Some(claims.jti) {
-        detect_reuse(state, &claims, "").await?;
+        detect_reuse(state, &claims).await?;
     }
     Ok(Caller {
         user: row.user,
@@ -107,11 +107,11 @@ pub async fn authenticate(
 }
 
 /// A spent refresh token was presented: revoke its session (§2.4 step 2). Always an error.
-async fn detect_reuse(state: &AppState, claims: &Claims, client_ip: &str) -> AppResult<()> {
+async fn detect_reuse(state: &AppState, claims: &Claims) -> AppResult<()> {
     sessions::revoke(&state.db, claims.sid, "refresh_reuse").await?;
     state.metrics.auth_failure("refresh_reuse");
     state.metrics.session_revoked("refresh_reuse");
-    tracing::warn!(user_id = claims.user_id, session_id = %claims.sid, client_ip, "refresh token reuse detected");
+    tracing::warn!(user_id = claims.user_id, session_id = %claims.sid, "refresh token reuse detected");
     Err(AppError::TokenInvalid("Token has been revoked"))
 }
 
@@ -239,7 +239,7 @@ pub async fn refresh(state: &AppState, caller: &Caller) -> AppResult<TokenPair> 
     )
     .await?;
     if !rotated {
-        detect_reuse(state, &caller.claims, "").await?;
+        detect_reuse(state, &caller.claims).await?;
     }
     Ok(pair)
 }
