@@ -17,6 +17,7 @@ Tuning (environment): see chaos/README.md. Exit status: 0 when every assertion h
 from __future__ import annotations
 
 import ctypes
+import errno
 import http.client
 import json
 import os
@@ -1060,13 +1061,7 @@ def scenario_logs(pg: Postgres, redis: Redis | None) -> Scenario:
     time.sleep(LOAD_SECS / 2)
     t_fill = now()
     if mounted:
-        with open(os.path.join(mnt, "filler"), "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        fill_until_enospc(os.path.join(mnt, "filler"))
     time.sleep(LOAD_SECS)
     load.stop()
     recs = load.snapshot()
@@ -1089,6 +1084,23 @@ def scenario_logs(pg: Postgres, redis: Redis | None) -> Scenario:
     s.check("disk full: exit code 0 (flush failure does not crash the exit)", rc == 0, rc)
     common_checks(s, [wa, wb], recs)
     return s
+
+
+def fill_until_enospc(path: str) -> None:
+    """Write zeros to `path` until the filesystem is full.
+
+    Unbuffered, so the ENOSPC surfaces in the loop and never again from close(): a buffered file
+    would raise it a second time when the `with` block flushed on exit.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(fd)
 
 
 def scenario_scaleout(pg: Postgres, redis: Redis) -> Scenario:
