@@ -300,6 +300,52 @@ def pgbench(db, clients, secs, mode):
     return {"tps": tps, "lat_avg_ms": float(lat.group(1)) if lat else None}
 
 
+# The database's own cost of warden's requests: the exact statements a request runs (copied from
+# src/store/; keep in sync), replayed by pgbench with prepared statements as sqlx uses them, at
+# the scenario's client count. warden's ratio against these separates "the database is the
+# bottleneck" from "warden is". A script is one pgbench transaction = one warden request.
+AUTH_LOOKUP_SQL = (
+    "SELECT u.id, u.username, u.email, u.password_hash, u.first_name, u.middle_name, u.last_name, "
+    "u.bio, u.is_active, u.is_deleted, u.created_at, u.updated_at, s.user_id AS session_user_id, "
+    "s.refresh_jti, s.expires_at, s.revoked_at FROM users.users u "
+    "LEFT JOIN auth.sessions s ON s.id = :sid WHERE u.id = :uid;")
+EFFECTIVE_PERMISSIONS_SQL = (
+    "WITH RECURSIVE chain(role_id) AS ( SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r "
+    "ON r.id = ur.role_id WHERE ur.user_id = :aid AND r.is_deleted = false UNION SELECT p.id "
+    "FROM chain c JOIN rbac.roles r ON r.id = c.role_id JOIN rbac.roles p ON p.id = r.parent_role_id "
+    "WHERE p.is_deleted = false ) SELECT p.name FROM chain c JOIN rbac.role_permissions rp "
+    "ON rp.role_id = c.role_id JOIN rbac.permissions p ON p.id = rp.permission_id "
+    "WHERE p.is_deleted = false UNION SELECT p.name FROM rbac.user_permissions up "
+    "JOIN rbac.permissions p ON p.id = up.permission_id WHERE up.user_id = :aid "
+    "AND p.is_deleted = false;")
+COUNT_LIVE_SQL = "SELECT count(*) FROM users.users WHERE is_deleted = false;"
+PAGE_LIVE_SQL = (
+    "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, "
+    "is_active, is_deleted, created_at, updated_at FROM users.users WHERE is_deleted = false "
+    "ORDER BY id LIMIT 20 OFFSET 0;")
+QUERY_FLOORS = {
+    # key: (label, statements, scenario it bounds)
+    "q_me": ("auth lookup (1 statement)", [AUTH_LOOKUP_SQL], "me_c16"),
+    "q_list": ("list: permissions + count + page (3 statements)",
+               [EFFECTIVE_PERMISSIONS_SQL, COUNT_LIVE_SQL, PAGE_LIVE_SQL], "users_list"),
+    "q_count": ("list: the count alone", [COUNT_LIVE_SQL], "users_list"),
+}
+
+
+def query_floor(db, key, clients, secs, variables):
+    """pgbench -M prepared running one warden request's statements per transaction."""
+    _, statements, _ = QUERY_FLOORS[key]
+    path = os.path.join(STATE, f"{key}.sql")
+    with open(path, "w") as f:
+        f.write("\n".join(statements) + "\n")
+    cmd = ["pgbench", "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", "2",
+           "-T", str(secs)]
+    for name, value in variables.items():
+        cmd += ["-D", f"{name}={value}"]
+    out = sh(cmd + [PG_ADMIN.rsplit("/", 1)[0] + "/" + db])
+    return {"tps": float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))}
+
+
 # warden verifies at most 2 x cores passwords at once (src/state.rs); the floor runs as many
 # threads, so on a shared machine both get the same share of the CPUs (on an idle machine the
 # rate is the same as with one thread per core).
@@ -463,6 +509,13 @@ def main():
     log("warden on PostgreSQL: start, migrate, seed")
     w = setup_warden("pg", url, w_db)
     ut, uid, at = tokens(w)
+    query_vars = {
+        "uid": uid,
+        "aid": psql(w_db, "SELECT id FROM users.users WHERE username = 'bench_admin'"),
+        # -M prepared passes variables as parameters: no quoting
+        "sid": psql(w_db, f"SELECT id FROM auth.sessions WHERE user_id = {uid} "
+                          "ORDER BY created_at DESC LIMIT 1"),
+    }
     res["postgres"]["idle_rss_mib"] = w.idle_start_mib
     res["postgres"]["idle_rss_after_logins_mib"] = idle_rss(w)
     scen = read_scenarios(w, ut, uid, at, QUICK)
@@ -475,6 +528,7 @@ def main():
     runs["login"] = []
     floor_runs = {f"pgbench_{mode}_c{c}": [] for c in floor_clients for mode in modes}
     argon_runs = []
+    query_runs = {}
     for rnd in range(1, ROUNDS + 1):
         log(f"round {rnd}/{ROUNDS}")
         for c in floor_clients:
@@ -482,6 +536,12 @@ def main():
                 r = pgbench(pgb_db, c, DURATION, mode)
                 floor_runs[f"pgbench_{mode}_c{c}"].append(r)
                 log(f"  pgbench -S {mode} c={c}: {r['tps']:.0f} tps")
+        for key, (label, _, scenario) in QUERY_FLOORS.items():
+            if ONLY and scenario not in ONLY:
+                continue
+            r = query_floor(w_db, key, 16, DURATION, query_vars)
+            query_runs.setdefault(key, []).append(r)
+            log(f"  pgbench, warden's statements, {label}, c=16: {r['tps']:.0f} tps")
         r = argon2_rate(min(DURATION, 10))
         argon_runs.append(r)
         log(f"  argon2id raw, {HASH_THREADS} threads: {r['rate']:.1f} verifications/s ({r['ms_per_hash']:.0f} ms each)")
@@ -500,6 +560,8 @@ def main():
     w.stop()
     res["floors"] = {k: summarise(v) for k, v in floor_runs.items()}
     res["floors"]["argon2"] = summarise(argon_runs)
+    res["query_floors"] = {k: dict(summarise(v), label=QUERY_FLOORS[k][0], scenario=QUERY_FLOORS[k][2])
+                           for k, v in query_runs.items()}
     res["postgres"].update({k: summarise(v) for k, v in runs.items() if v})
     res["scenarios"] = [{"key": s[0], "label": s[1], "clients": s[3], "floor_clients": s[5],
                          "target": s[6]} for s in scen]

@@ -135,6 +135,18 @@ def markdown(res, rows):
         else:
             L.append(f"| `pgbench -S{' -M prepared' if 'prepared' in k else ''}` c={k.rsplit('c', 1)[1]} | "
                      f"{v['tps']:,.0f} tps | {join(v['rounds'], 'tps', ',.0f')} |")
+    qf = res.get("query_floors", {})
+    if qf:
+        L += ["", "## The database running warden's own statements (no HTTP)", "",
+              "`pgbench -M prepared -c 16` replaying exactly the statements one request runs "
+              "(bench/bench.py `QUERY_FLOORS`). warden at 100 % would mean the database is the only cost.", "",
+              "| statements | pgbench tps | warden scenario | warden req/s | warden / same statements |",
+              "|---|---:|---|---:|---:|"]
+        for v in qf.values():
+            w = res["postgres"].get(v["scenario"], {}).get("rps")
+            share = f"{w / v['tps']:.0%}" if w else "—"
+            L.append(f"| {v['label']} | {v['tps']:,.0f} | {v['scenario']} | "
+                     f"{format(w, ',.0f') if w else '—'} | {share} |")
     sq = res.get("sqlite", {})
     if sq:
         L += ["", "## SQLite backend (no target)", "", f"Idle RSS {sq.get('idle_rss_mib', 0):.1f} MiB.", "",

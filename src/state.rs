@@ -39,6 +39,7 @@ pub struct Inner {
     /// After a store failure, requests skip the store for a moment instead of each waiting for
     /// the reconnect timeout (chaos run: fail-open throughput fell to a third without it).
     pub limiter_breaker: crate::ratelimit_breaker::Breaker,
+    pub health_probe: crate::health::HealthProbe,
 }
 
 impl std::ops::Deref for AppState {
@@ -71,6 +72,7 @@ impl AppState {
             dummy_hash: tokio::sync::OnceCell::new(),
             hashing: Semaphore::new(permits),
             db_failure_log: LogThrottle::default(),
+            health_probe: crate::health::HealthProbe::default(),
             redis_failure_log: LogThrottle::default(),
             limiter_failure_log: LogThrottle::default(),
             limiter_breaker: crate::ratelimit_breaker::Breaker::default(),
