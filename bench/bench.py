@@ -190,6 +190,8 @@ class Warden:
             "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(self.port),
             "APP_ENV": "production", "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop",
             "AUTO_MIGRATE": "true", "LOG_DIR": "", "LOG_LEVEL": "warn",
+            # as the production image sets it (Dockerfile): freed Argon2 buffers go back at once
+            "MIMALLOC_PURGE_DELAY": "0",
             "RATE_LIMIT_DEFAULT": "1000000000 per hour", "RATE_LIMIT_LOGIN": "1000000000 per minute",
             "RATE_LIMIT_REGISTER": "1000000000 per minute", "DB_POOL_SIZE": POOL,
             "JWT_ACCESS_TOKEN_EXPIRES": "86400",

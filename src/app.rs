@@ -124,10 +124,6 @@ impl App {
             .map_err(|source| StartupError::Bind { addr, source })?;
         spawn_housekeeping(db.clone());
         let state = AppState::new(config, db, limiter, health_redis);
-        let warm = state.clone();
-        tokio::spawn(async move {
-            let _ = warm.dummy_hash().await;
-        });
         let router = router(state.clone());
         Ok(Self {
             listener,

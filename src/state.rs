@@ -27,9 +27,6 @@ pub struct Inner {
     pub metrics: Metrics,
     pub started: Instant,
     shutting_down: AtomicBool,
-    /// Verified against when the login email is unknown, so both failures cost the same.
-    /// Computed in the background after startup (an Argon2id hash would delay readiness).
-    dummy_hash: tokio::sync::OnceCell<String>,
     /// Bounds concurrent password hashing so memory stays flat under a login burst
     /// (each Argon2id verification holds 19 MiB).
     pub hashing: Semaphore,
@@ -69,7 +66,6 @@ impl AppState {
             metrics,
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
-            dummy_hash: tokio::sync::OnceCell::new(),
             hashing: Semaphore::new(permits),
             db_failure_log: LogThrottle::default(),
             health_probe: crate::health::HealthProbe::default(),
@@ -77,14 +73,6 @@ impl AppState {
             limiter_failure_log: LogThrottle::default(),
             limiter_breaker: crate::ratelimit_breaker::Breaker::default(),
         }))
-    }
-
-    /// The dummy hash, computing it on the blocking pool the first time.
-    pub async fn dummy_hash(&self) -> Result<String, tokio::task::JoinError> {
-        self.dummy_hash
-            .get_or_try_init(|| tokio::task::spawn_blocking(crate::security::password::dummy_hash))
-            .await
-            .cloned()
     }
 
     pub fn begin_shutdown(&self) {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::domain::{LoginRequest, NewUser};
 use crate::error::{AppError, AppResult};
 use crate::security::jwt::{Claims, TokenError, TokenKind};
-use crate::security::password::HashFamily;
+use crate::security::password::{DUMMY_HASH, HashFamily};
 use crate::service::passwords;
 use crate::state::AppState;
 use crate::store::types::Ts;
@@ -158,11 +158,9 @@ pub async fn login(
     user_agent: Option<&str>,
 ) -> AppResult<(TokenPair, UserRow)> {
     let found = users::find_for_login(&state.db, request.email.as_str()).await?;
-    let stored = found.as_ref().map(|u| u.password_hash.clone());
-    let stored = match stored {
-        Some(hash) => hash,
-        None => state.dummy_hash().await?,
-    };
+    let stored = found
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let verification = passwords::verify(state, request.password.clone(), stored).await?;
     let Some(user) = found.filter(|_| verification.matched) else {
         state.metrics.auth_failure("invalid_credentials");
