@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Cases, USERNAME_PATTERN, snapshot, super_admin, unchanged, user_json};
-use crate::helpers::{PASSWORD, spawn_app};
+use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app};
 
 #[tokio::test]
 async fn lookalike_usernames_are_refused_by_the_pattern() {
@@ -249,17 +249,8 @@ async fn nul_and_control_characters_in_free_text_never_cause_a_server_error() {
         let reply = app
             .post("/api/v1/auth/register", None, json!({"username": format!("ctl{i}"), "email": format!("ctl{i}@example.com"), "password": PASSWORD, "first_name": text, "bio": text}))
             .await;
-        match reply.status {
-            201 => assert_eq!(reply.body["data"]["bio"], text.trim(), "{text:?}"),
-            400 => {
-                reply.assert_error(
-                    400,
-                    "BAD_REQUEST",
-                    "The provided data could not be processed. Please check your input.",
-                );
-                assert_eq!(snapshot(&app).await, before, "{text:?}");
-            }
-            other => panic!("{text:?}: unexpected {other}: {}", reply.text),
+        if accepted_or_refused_unchanged(&app, &reply, 201, &before, text).await {
+            assert_eq!(reply.body["data"]["bio"], text.trim(), "{text:?}");
         }
         cases.hit();
         let before = snapshot(&app).await;
@@ -270,18 +261,31 @@ async fn nul_and_control_characters_in_free_text_never_cause_a_server_error() {
                 json!({"bio": text}),
             )
             .await;
-        match reply.status {
-            200 => {}
-            400 => {
-                reply.assert_error(
-                    400,
-                    "BAD_REQUEST",
-                    "The provided data could not be processed. Please check your input.",
-                );
-                assert_eq!(snapshot(&app).await, before, "{text:?}");
-            }
-            other => panic!("{text:?}: unexpected {other}: {}", reply.text),
-        }
+        accepted_or_refused_unchanged(&app, &reply, 200, &before, text).await;
         cases.hit();
+    }
+}
+
+/// True when `reply` is the success status; otherwise it must be the §1.7 data-error 400 and the
+/// database must be exactly as `before` (never a 5xx, never a partial write).
+async fn accepted_or_refused_unchanged(
+    app: &TestApp,
+    reply: &Reply,
+    success: u16,
+    before: &[String],
+    text: &str,
+) -> bool {
+    match reply.status {
+        status if status == success => true,
+        400 => {
+            reply.assert_error(
+                400,
+                "BAD_REQUEST",
+                "The provided data could not be processed. Please check your input.",
+            );
+            assert_eq!(snapshot(app).await, before, "{text:?}");
+            false
+        }
+        other => panic!("{text:?}: unexpected {other}: {}", reply.text),
     }
 }
