@@ -302,29 +302,25 @@ def pgbench(db, clients, secs, mode):
     return {"tps": tps, "lat_avg_ms": float(lat.group(1)) if lat else None}
 
 
-# The database's own cost of warden's requests: the exact statements a request runs (copied from
-# src/store/; keep in sync), replayed by pgbench with prepared statements as sqlx uses them, at
-# the scenario's client count. warden's ratio against these separates "the database is the
-# bottleneck" from "warden is". A script is one pgbench transaction = one warden request.
-AUTH_LOOKUP_SQL = (
-    "SELECT u.id, u.username, u.email, u.password_hash, u.first_name, u.middle_name, u.last_name, "
-    "u.bio, u.is_active, u.is_deleted, u.created_at, u.updated_at, s.user_id AS session_user_id, "
-    "s.refresh_jti, s.expires_at, s.revoked_at FROM users.users u "
-    "LEFT JOIN auth.sessions s ON s.id = :sid WHERE u.id = :uid;")
-EFFECTIVE_PERMISSIONS_SQL = (
-    "WITH RECURSIVE chain(role_id) AS ( SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r "
-    "ON r.id = ur.role_id WHERE ur.user_id = :aid AND r.is_deleted = false UNION SELECT p.id "
-    "FROM chain c JOIN rbac.roles r ON r.id = c.role_id JOIN rbac.roles p ON p.id = r.parent_role_id "
-    "WHERE p.is_deleted = false ) SELECT p.name FROM chain c JOIN rbac.role_permissions rp "
-    "ON rp.role_id = c.role_id JOIN rbac.permissions p ON p.id = rp.permission_id "
-    "WHERE p.is_deleted = false UNION SELECT p.name FROM rbac.user_permissions up "
-    "JOIN rbac.permissions p ON p.id = up.permission_id WHERE up.user_id = :aid "
-    "AND p.is_deleted = false;")
-COUNT_LIVE_SQL = "SELECT count(*) FROM users.users WHERE is_deleted = false;"
-PAGE_LIVE_SQL = (
-    "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, "
-    "is_active, is_deleted, created_at, updated_at FROM users.users WHERE is_deleted = false "
-    "ORDER BY id LIMIT 20 OFFSET 0;")
+# The database's own cost of warden's requests: the exact statements a request runs, read from
+# the Rust source (one copy of the SQL), replayed by pgbench with prepared statements as sqlx
+# uses them, at the scenario's client count. warden's ratio against these separates "the
+# database is the bottleneck" from "warden is". A script is one pgbench transaction = one request.
+def rust_sql(path, name, params=()):
+    """The `const NAME: &str = "...";` literal of src/store/<path>, with $n -> params[n-1]."""
+    with open(os.path.join(REPO, "src", "store", path)) as f:
+        text = f.read()
+    literal = re.search(r"const %s: &str =\s*\"(.*?)\";" % name, text, re.S).group(1)
+    sql = re.sub(r"\\\n\s*", "", literal)  # Rust line continuations
+    for n in range(len(params), 0, -1):
+        sql = sql.replace(f"${n}", params[n - 1])
+    return sql + ";"
+
+
+AUTH_LOOKUP_SQL = rust_sql("sessions.rs", "AUTH_LOOKUP", (":uid", ":sid"))
+EFFECTIVE_PERMISSIONS_SQL = rust_sql("rbac.rs", "EFFECTIVE_PERMISSIONS", (":aid",))
+COUNT_LIVE_SQL = rust_sql("users.rs", "COUNT_LIVE")
+PAGE_LIVE_SQL = rust_sql("users.rs", "PAGE_LIVE", ("20", "0"))
 QUERY_FLOORS = {
     # key: (label, statements, scenario it bounds)
     "q_me": ("auth lookup (1 statement)", [AUTH_LOOKUP_SQL], "me_c16"),

@@ -139,7 +139,7 @@ def markdown(res, rows):
     if qf:
         L += ["", "## The database running warden's own statements (no HTTP)", "",
               "`pgbench -M prepared -c 16` replaying exactly the statements one request runs "
-              "(bench/bench.py `QUERY_FLOORS`). warden at 100 % would mean the database is the only cost.", "",
+              "(bench/bench.py `QUERY_FLOORS`, SQL read from src/store). warden at 100 % would mean the database is the only cost.", "",
               "| statements | pgbench tps | warden scenario | warden req/s | warden / same statements |",
               "|---|---:|---|---:|---:|"]
         for v in qf.values():
