@@ -53,11 +53,11 @@ smoke: ## Smoke-test a running instance: make smoke BASE_URL=https://staging.exa
 
 ##@ Test and quality
 .PHONY: test test-pg test-fast coverage lint format fmt-check security pre-commit check ci
-test: ## Run the test suite on SQLite (cargo test)
-	@$(TIMED) "tests (SQLite)" $(CARGO) test --locked
+test: ## Run the test suite on SQLite (scripts/test.sh sqlite; COVERAGE=1 instruments it)
+	@$(TIMED) "tests (SQLite)" scripts/test.sh sqlite
 
 test-pg: ## Run the test suite on PostgreSQL (TEST_DATABASE_URL=postgres://…/postgres)
-	@$(TIMED) "tests (PostgreSQL)" env TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) test --locked
+	@$(TIMED) "tests (PostgreSQL)" env TEST_DATABASE_URL=$(TEST_DATABASE_URL) scripts/test.sh postgres
 
 test-fast: ## Run the tests with cargo-nextest (SQLite), falling back to cargo test
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \

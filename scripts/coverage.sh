@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Test coverage with cargo-llvm-cov: runs the test suite (`cargo test` under instrumentation) once
-# per backend, merges the results, writes an HTML report and an lcov file, and fails when line
+# Test coverage with cargo-llvm-cov: runs the test suite (scripts/test.sh under instrumentation)
+# once per backend, merges the results, writes an HTML report and an lcov file, and fails when line
 # coverage is below the floor.
 #
 #   sqlite     the default test run (`cargo test`)
@@ -9,6 +9,8 @@
 #
 # Output: coverage/html/index.html, coverage/lcov.info, coverage/summary.txt
 # Usage:  scripts/coverage.sh [sqlite] [postgres]        (default: both)
+#         scripts/coverage.sh report    only merge + check the data of earlier instrumented runs
+#                                       (.ci/run: COVERAGE=1 make test / make test-pg, then this)
 #         COVERAGE_FLOOR=80 (percent of lines)
 set -euo pipefail
 cd "$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
@@ -16,30 +18,22 @@ cd "$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
 floor=${COVERAGE_FLOOR:-80}
 backends=("$@")
 ((${#backends[@]})) || backends=(sqlite postgres)
-pg_url=${TEST_DATABASE_URL:-}
 
-cargo llvm-cov clean --workspace
-ran=0
-for backend in "${backends[@]}"; do
-  case $backend in
-    sqlite)
-      echo "==> coverage: tests on SQLite"
-      env -u TEST_DATABASE_URL cargo llvm-cov --no-report --locked
-      ran=$((ran + 1))
-      ;;
-    postgres)
-      if [[ -z $pg_url ]]; then
-        echo "==> coverage: SKIP PostgreSQL (TEST_DATABASE_URL is not set)"
-        continue
-      fi
-      echo "==> coverage: tests on PostgreSQL"
-      TEST_DATABASE_URL=$pg_url cargo llvm-cov --no-report --locked
-      ran=$((ran + 1))
-      ;;
-    *) echo "coverage.sh: unknown backend '$backend' (sqlite, postgres)" >&2; exit 2 ;;
-  esac
-done
-((ran > 0)) || { echo "coverage.sh: no backend ran" >&2; exit 1; }
+# `report` alone: the suites already ran instrumented (`COVERAGE=1 scripts/test.sh <backend>`, as
+# .ci/run's test steps do); only merge and check.
+if [[ ${backends[*]} != report ]]; then
+  cargo llvm-cov clean --workspace
+  ran=0
+  for backend in "${backends[@]}"; do
+    if [[ $backend == postgres && -z ${TEST_DATABASE_URL:-} ]]; then
+      echo "==> coverage: SKIP PostgreSQL (TEST_DATABASE_URL is not set)"
+      continue
+    fi
+    COVERAGE=1 scripts/test.sh "$backend"
+    ran=$((ran + 1))
+  done
+  ((ran > 0)) || { echo "coverage.sh: no backend ran" >&2; exit 1; }
+fi
 
 mkdir -p coverage
 cargo llvm-cov report --html --output-dir coverage

@@ -45,9 +45,9 @@ ensure_engine() {
     if engine_up; then return 0; fi
     if ! command -v dockerd >/dev/null 2>&1; then
         log "no dockerd: installing Debian's docker.io"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null \
-            || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
-                 apt-get install -y -q docker.io >/dev/null; } \
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q docker.io >/dev/null \
+            || { as_root apt-get -o DPkg::Lock::Timeout=600 update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
+                 apt-get -o DPkg::Lock::Timeout=600 install -y -q docker.io >/dev/null; } \
             || { log "cannot install docker.io"; return 3; }
     fi
     if ! command -v docker >/dev/null 2>&1; then log "no docker CLI"; return 3; fi
@@ -94,7 +94,7 @@ build_debian() {
     local tag=debian:bookworm-slim
     if have_image "$tag"; then log "skip $tag (exists)"; return 0; fi
     command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q debootstrap >/dev/null
+        apt-get -o DPkg::Lock::Timeout=600 install -y -q debootstrap >/dev/null
     local rootfs="$CACHE/debian-rootfs"
     as_root rm -rf "$rootfs"
     as_root mkdir -p "$rootfs"

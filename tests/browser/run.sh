@@ -13,7 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 if ! command -v chromium >/dev/null; then
   if [[ $(id -u) == 0 ]]; then
     echo "browser: installing chromium"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    (apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium) >/dev/null
   else
     echo "browser: chromium is not installed (apt-get install -y chromium)" >&2
     exit 1
