@@ -121,6 +121,31 @@ if deployment and job:
         errors.append("REQUEST_TIMEOUT_SECS > SHUTDOWN_TIMEOUT_SECS: a slow request outlives the drain")
     if deployment["spec"].get("replicas") != hpa.get("spec", {}).get("minReplicas"):
         errors.append("Deployment replicas != HPA minReplicas")
+# X-Forwarded-For is believed only from TRUSTED_PROXIES: the ingress controller's addresses, never
+# a whole pod network (docs/operations.md, "Client IP behind proxies").
+import ipaddress
+for entry in filter(None, (e.strip() for e in str(config.get("TRUSTED_PROXIES", "")).split(","))):
+    try:
+        net = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        errors.append(f"TRUSTED_PROXIES entry {entry!r} is not an IP address or CIDR")
+        continue
+    narrowest = 24 if net.version == 4 else 120
+    if net.prefixlen < narrowest:
+        errors.append(f"TRUSTED_PROXIES entry {entry} is wider than /{narrowest}: trust the ingress "
+                      "controller's addresses, not a pod network")
+ingress = docs.get("Ingress", [])
+for name, doc in ingress:
+    annotations = doc["metadata"].get("annotations", {})
+    if not any(k.startswith("cert-manager.io/") for k in annotations):
+        errors.append(f"{name}: Ingress without a cert-manager.io issuer annotation")
+    paths = [p["path"] for rule in doc["spec"].get("rules", []) for p in rule["http"]["paths"]]
+    if "/metrics" in paths:
+        errors.append(f"{name}: the Ingress must not route /metrics")
+    for rule in doc["spec"].get("rules", []):
+        for p in rule["http"]["paths"]:
+            if p["path"] == "/" and p["pathType"] != "Exact":
+                errors.append(f"{name}: path / must be Exact (a Prefix / would publish /metrics)")
 # Connection budget against PostgreSQL's default max_connections = 100, 20 kept for the
 # migration Job, backups, psql and superuser slots (docs/operations.md).
 if hpa:
