@@ -32,7 +32,7 @@ NOT_READ_BY_WARDEN = {
 SKIP_MD = ("bench/results/", "assets/vendor/", "fuzz/target/", "target/")
 # Top-level paths that exist only after a build or a run (named in docs, never tracked).
 GENERATED_ROOTS = {"target", "coverage", "data", "logs", "lcov.info", "openapi.json", "node_modules"}
-CONFIG_FILES_GLOB = ("src/config.rs", "src/config/**/*.rs")
+CONFIG_FILES_GLOB = ("src/config.rs", "src/config/**/*.rs", "src/**/config.rs", "src/**/settings.rs")
 
 findings: list[str] = []
 
