@@ -91,5 +91,5 @@ case_ --full "a Markdown lint finding" "FAILED: rumdl" \
 case_ "a metric that src/metrics.rs does not register" "warden_imaginary_total: no such metric" \
   'printf "\nAlert on \`warden_imaginary_total\`.\n" >> docs/operations.md'
 
-echo "docs gate test: $passed passed, $failed failed"
+echo "gate-test: $passed passed, $failed failed"
 ((failed == 0))
