@@ -9,7 +9,8 @@ Checks, over every tracked *.md file (and .env.example where it applies):
   paths     every relative link and every repository path or *.md name resolves
   outside   no document cites a file outside the repository (../shared, ../../x) or a § section
             of a specification that is not in it
-  metrics   every warden_* metric named in docs/ and deploy/ is registered in src/metrics.rs
+  metrics   every warden_* metric named in docs/ and deploy/ is registered in src/metrics.rs, and
+            every registered one is in the catalogue of docs/operations.md
 
 Usage: python3 scripts/docs_gate.py [ROOT]      exit 0 clean, 1 drift (one line per finding)
 """
@@ -489,6 +490,15 @@ def check_metrics(docs: list[Doc]) -> None:
     names = registered_metrics()
     if not names:
         return
+    catalogue = ROOT / "docs/operations.md"
+    documented = catalogue.read_text() if catalogue.exists() else ""
+    families = {re.sub(r"_(bucket|sum|count)$", "", n) if n.endswith(("_bucket", "_sum", "_count"))
+                and "duration" in n else n for n in names}
+    for family in sorted(families):
+        if f"`{family}`" not in documented:
+            report("src/metrics.rs", f"{family} is registered but missing from the metrics catalogue "
+                                     f"(docs/operations.md, \"Metrics\"): add a row `| `{family}` | "
+                                     f"<type> | <labels> | <meaning> |`")
     files = [d.path for d in docs] + tracked("deploy/**/*.yml", "deploy/**/*.yaml", "deploy/**/*.json")
     for path in files:
         for number, line in enumerate(path.read_text().splitlines(), 1):

@@ -84,6 +84,8 @@ case_ "a citation of a file outside the repository" "outside the repository" \
   'printf "\nThe contract is \`../shared/spec/api.md\`.\n" >> docs/architecture.md'
 case_ "a section of an external specification" "cites a section (§)" \
   'printf "\nAs the contract says (§6.4).\n" >> docs/operations.md'
+case_ "a registered metric missing from the catalogue" "warden_logins_total is registered but missing" \
+  "sed -i 's/r.register(\"auth_logins\"/r.register(\"logins\"/' src/metrics.rs"
 case_ --full "a broken #anchor" "FAILED: lychee" \
   'printf "\nSee [a section](#no-such-section).\n" >> docs/operations.md'
 case_ --full "a Markdown lint finding" "FAILED: rumdl" \
