@@ -52,7 +52,7 @@ smoke: ## Smoke-test a running instance: make smoke BASE_URL=https://staging.exa
 	$(CARGO) run --release -- smoke --base-url $(BASE_URL)
 
 ##@ Test and quality
-.PHONY: test test-pg test-fast coverage lint format fmt-check security pre-commit check ci
+.PHONY: test test-pg test-fast coverage lint format fmt-check security pre-commit check ci docs-check
 test: ## Run the test suite on SQLite (scripts/test.sh sqlite; COVERAGE=1 instruments it)
 	@$(TIMED) "tests (SQLite)" scripts/test.sh sqlite
 
@@ -89,6 +89,9 @@ pre-commit: ## Run every pre-commit hook on all files
 	@$(TIMED) "pre-commit hooks" prek run --all-files --show-diff-on-failure
 
 check: lint test ## Quick gate before pushing: fmt, clippy, config lint, typos, tests
+
+docs-check: ## Docs gate: make targets, warden commands, env vars, links, Markdown lint (seconds)
+	@$(TIMED) "docs gate" scripts/docs-gate.sh
 
 ci: ## Run the full CI pipeline locally (exactly .ci/run)
 	.ci/run

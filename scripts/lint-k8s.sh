@@ -8,6 +8,10 @@
 #   consistency (inline Python) kustomization.yaml lists every manifest; the Deployment and the
 #                               migration Job run the same image; the shutdown and connection
 #                               budgets add up (see the comments in configmap.yaml)
+#   promtool (Debian prometheus) deploy/prometheus: `promtool check rules` and `promtool test
+#                               rules`; the Grafana dashboard's queries (deploy/grafana) are
+#                               checked as PromQL the same way. Missing promtool: an error in
+#                               CI, a SKIPPED line elsewhere (scripts/install-tools.sh promtool)
 #   checkov (PyPI)              security misconfigurations: deploy/k8s (kubernetes + secrets),
 #                               Dockerfile, .github/workflows. A check is skipped only by an
 #                               inline `checkov.io/skipN` annotation that says why.
@@ -121,6 +125,31 @@ if deployment and job:
         errors.append("REQUEST_TIMEOUT_SECS > SHUTDOWN_TIMEOUT_SECS: a slow request outlives the drain")
     if deployment["spec"].get("replicas") != hpa.get("spec", {}).get("minReplicas"):
         errors.append("Deployment replicas != HPA minReplicas")
+# X-Forwarded-For is believed only from TRUSTED_PROXIES: the ingress controller's addresses, never
+# a whole pod network (docs/operations.md, "Client IP behind proxies").
+import ipaddress
+for entry in filter(None, (e.strip() for e in str(config.get("TRUSTED_PROXIES", "")).split(","))):
+    try:
+        net = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        errors.append(f"TRUSTED_PROXIES entry {entry!r} is not an IP address or CIDR")
+        continue
+    narrowest = 24 if net.version == 4 else 120
+    if net.prefixlen < narrowest:
+        errors.append(f"TRUSTED_PROXIES entry {entry} is wider than /{narrowest}: trust the ingress "
+                      "controller's addresses, not a pod network")
+ingress = docs.get("Ingress", [])
+for name, doc in ingress:
+    annotations = doc["metadata"].get("annotations", {})
+    if not any(k.startswith("cert-manager.io/") for k in annotations):
+        errors.append(f"{name}: Ingress without a cert-manager.io issuer annotation")
+    paths = [p["path"] for rule in doc["spec"].get("rules", []) for p in rule["http"]["paths"]]
+    if "/metrics" in paths:
+        errors.append(f"{name}: the Ingress must not route /metrics")
+    for rule in doc["spec"].get("rules", []):
+        for p in rule["http"]["paths"]:
+            if p["path"] == "/" and p["pathType"] != "Exact":
+                errors.append(f"{name}: path / must be Exact (a Prefix / would publish /metrics)")
 # Connection budget against PostgreSQL's default max_connections = 100, 20 kept for the
 # migration Job, backups, psql and superuser slots (docs/operations.md).
 if hpa:
@@ -134,6 +163,47 @@ PY
   say "consistency (kustomization, image, shutdown and connection budgets): OK ($(elapsed "$t"))"
 else
   fail "consistency checks"
+fi
+
+# ---- Prometheus rules and the Grafana dashboard's queries ---------------------------------------
+t=$(date +%s)
+if ! command -v promtool >/dev/null 2>&1; then
+  if [[ ${CI:-} == true ]]; then
+    fail "promtool is not installed (scripts/install-tools.sh promtool)"
+  else
+    say "SKIPPED Prometheus rules: promtool is not installed (scripts/install-tools.sh promtool)"
+  fi
+else
+  prom_ok=1
+  for rules in deploy/prometheus/*-rules.yml; do
+    promtool check rules "$rules" >/dev/null || { prom_ok=0; promtool check rules "$rules" || true; }
+  done
+  for tests in deploy/prometheus/*.test.yml; do
+    promtool test rules "$tests" >/dev/null || { prom_ok=0; promtool test rules "$tests" || true; }
+  done
+  dashboard_rules=$(mktemp --suffix=.yml)
+  python3 - deploy/grafana/*.json >"$dashboard_rules" <<'PY'
+import json
+import sys
+# Each panel query as a recording rule, with Grafana's variables given sample values, so that
+# promtool parses it as PromQL.
+print("groups:")
+for path in sys.argv[1:]:
+    print(f"  - name: {json.dumps(path)}\n    rules:")
+    for panel in json.load(open(path))["panels"]:
+        for target in panel.get("targets", []):
+            expr = (target["expr"].replace("$__rate_interval", "5m").replace("$job", "warden")
+                    .replace("$instance", ".*"))
+            print(f"      - record: dashboard:panel_{panel['id']}_{target['refId']}")
+            print(f"        expr: {json.dumps(expr)}")
+PY
+  promtool check rules "$dashboard_rules" >/dev/null || { prom_ok=0; promtool check rules "$dashboard_rules" || true; }
+  rm -f "$dashboard_rules"
+  if ((prom_ok)); then
+    say "promtool: rules, rule tests and dashboard queries OK ($(elapsed "$t"))"
+  else
+    fail "promtool (deploy/prometheus, deploy/grafana)"
+  fi
 fi
 
 # ---- checkov --------------------------------------------------------------------------------

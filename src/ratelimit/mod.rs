@@ -28,6 +28,8 @@ mod redis;
 mod bench;
 #[cfg(test)]
 mod redis_tests;
+#[cfg(test)]
+mod test_redis;
 
 pub use self::client_ip::{TrustedProxies, client_ip, client_key};
 pub use self::config::{ConfigError, RateLimitConfig, StorageUrl};

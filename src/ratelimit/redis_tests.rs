@@ -1,6 +1,6 @@
-//! Integration tests against a real Redis (`redis://127.0.0.1:6379`, or
-//! `WARDEN_TEST_REDIS_URL`). They FAIL when it is unreachable: CI has Redis, so a skip
-//! would only hide a broken setup. The shared Redis is never flushed: every test uses
+//! Integration tests against a real Redis: `WARDEN_TEST_REDIS_URL`, the server on
+//! 127.0.0.1:6379, or a private `redis-server` (`test_redis`). They FAIL, with one message,
+//! when none can be had: a skip would only hide a broken setup. The shared Redis is never flushed: every test uses
 //! its own route key and deletes its keys; leftovers of a failed run expire by TTL.
 //! The restart tests run a private `redis-server` on a free port.
 
@@ -13,11 +13,10 @@ use ::redis::aio::MultiplexedConnection;
 
 use super::*;
 
-const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 const CLIENT: &str = "192.0.2.10";
 
 fn url() -> String {
-    std::env::var("WARDEN_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+    super::test_redis::url()
 }
 
 /// A route key no other test, run or user of the shared Redis has.
@@ -256,7 +255,7 @@ async fn malformed_urls_are_errors() {
 #[test]
 fn no_runtime_is_an_error_not_a_panic() {
     assert!(matches!(
-        RedisStore::new_lazy(DEFAULT_URL),
+        RedisStore::new_lazy("redis://127.0.0.1:1"),
         Err(StoreError::NoRuntime)
     ));
 }

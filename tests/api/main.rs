@@ -17,4 +17,6 @@ mod rbac_permissions;
 mod rbac_role_changes;
 mod rbac_roles;
 mod rbac_support;
+#[path = "../../src/ratelimit/test_redis.rs"]
+mod test_redis;
 mod users;

@@ -127,9 +127,9 @@ fn unique_route_ip() -> String {
 
 #[tokio::test]
 async fn two_instances_sharing_redis_share_one_counter() {
-    let redis = ("RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379");
+    let redis_url = crate::test_redis::url();
     let settings = [
-        redis,
+        ("RATE_LIMIT_STORAGE_URL", redis_url.as_str()),
         ("RATE_LIMIT_LOGIN", "3 per minute"),
         ("TRUSTED_PROXIES", "127.0.0.1"),
     ];
@@ -147,7 +147,7 @@ async fn two_instances_sharing_redis_share_one_counter() {
     let ready = first.get("/readyz", None).await;
     assert_eq!(ready.body["checks"]["redis"], "ok");
     // Leave nothing behind in the shared Redis.
-    let client = redis::Client::open("redis://127.0.0.1:6379").expect("client");
+    let client = redis::Client::open(redis_url.as_str()).expect("client");
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
