@@ -425,7 +425,10 @@ fn parse_cors(
     Ok(CorsSettings {
         origins,
         methods,
-        allow_headers: r.list_or("CORS_ALLOW_HEADERS", "Content-Type,Authorization,X-Request-ID"),
+        allow_headers: r.list_or(
+            "CORS_ALLOW_HEADERS",
+            "Content-Type,Authorization,X-Request-ID",
+        ),
         expose_headers,
         credentials,
         max_age: r.int_or("CORS_MAX_AGE", 3600u64)?,

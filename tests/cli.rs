@@ -146,7 +146,12 @@ async fn seed_rbac_counts_a_recreated_role_as_created() {
     )
     .await;
     for auto_migrate in ["true", "false"] {
-        let (code, out) = run(&target, &["seed-rbac"], &[("AUTO_MIGRATE", auto_migrate)], None);
+        let (code, out) = run(
+            &target,
+            &["seed-rbac"],
+            &[("AUTO_MIGRATE", auto_migrate)],
+            None,
+        );
         assert_eq!(code, 0, "{out}");
         let roles = if auto_migrate == "true" {
             "roles: created 1, skipped 3"
@@ -155,7 +160,10 @@ async fn seed_rbac_counts_a_recreated_role_as_created() {
         };
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
-        assert!(lines[0].starts_with("permissions: created 0, skipped "), "{out}");
+        assert!(
+            lines[0].starts_with("permissions: created 0, skipped "),
+            "{out}"
+        );
         assert_eq!(lines[1], roles, "AUTO_MIGRATE={auto_migrate}");
     }
 }

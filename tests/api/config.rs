@@ -119,8 +119,11 @@ fn production_refuses_a_wildcard_origin_with_credentials() {
 
 #[test]
 fn exposed_cors_headers_are_kept_in_byte_order() {
-    let config = parse(&[("CORS_EXPOSE_HEADERS", "X-Request-ID, Content-Type,Authorization")])
-        .expect("parses");
+    let config = parse(&[(
+        "CORS_EXPOSE_HEADERS",
+        "X-Request-ID, Content-Type,Authorization",
+    )])
+    .expect("parses");
     assert_eq!(
         config.cors.expose_headers,
         ["Authorization", "Content-Type", "X-Request-ID"]
