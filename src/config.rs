@@ -161,6 +161,8 @@ pub struct Config {
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
     pub max_body_bytes: usize,
+    /// Callers that may wait for a password-hashing slot; more are answered 503 at once.
+    pub hash_queue_max: usize,
     pub metrics_enabled: bool,
     pub log: LogSettingsConfig,
     /// Startup warnings collected while parsing; logged once logging is up.
@@ -582,6 +584,7 @@ impl Config {
             cors,
             rate_limit,
             max_body_bytes: r.positive("MAX_BODY_BYTES", 1_048_576)?,
+            hash_queue_max: r.int_or("HASH_QUEUE_MAX", 64usize)?,
             metrics_enabled: r.bool_or("METRICS_ENABLED", true)?,
             log,
             warnings,

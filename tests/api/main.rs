@@ -8,6 +8,7 @@ mod auth;
 mod config;
 mod core;
 mod docs;
+mod hashing;
 mod outage;
 mod rate_limit;
 mod rbac_assignments;
