@@ -10,6 +10,7 @@ mod core;
 mod docs;
 mod hashing;
 mod outage;
+mod races;
 mod rate_limit;
 mod rbac_assignments;
 mod rbac_inheritance;
