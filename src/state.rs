@@ -29,6 +29,8 @@ pub struct Inner {
     /// Bounds concurrent password hashing so memory stays flat under a login burst
     /// (each Argon2id verification holds 19 MiB), and the queue waiting for it.
     pub hashing: HashAdmission,
+    /// This process's half of the authorization-change lock (`store::rbac_lock`).
+    pub rbac_lock: tokio::sync::Mutex<()>,
     pub db_failure_log: LogThrottle,
     pub redis_failure_log: LogThrottle,
     pub limiter_failure_log: LogThrottle,
@@ -67,6 +69,7 @@ impl AppState {
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
             hashing,
+            rbac_lock: tokio::sync::Mutex::new(()),
             db_failure_log: LogThrottle::default(),
             health_probe: crate::health::HealthProbe::default(),
             redis_failure_log: LogThrottle::default(),

@@ -98,13 +98,20 @@ pub async fn update(
     update: UserUpdate,
 ) -> AppResult<UserRow> {
     let own_profile = is_self(caller, id) && !update.contains_is_active();
-    let held = if own_profile {
-        None
-    } else {
-        Some(access::require_any(state, caller, &["users:update"]).await?)
+    let guarded = update.contains_is_active() && !is_self(caller, id);
+    let (held, lock) = match (own_profile, guarded) {
+        (true, _) => (None, None),
+        (false, false) => (
+            Some(access::require_any(state, caller, &["users:update"]).await?),
+            None,
+        ),
+        (false, true) => {
+            let (held, lock) = access::require_serialized(state, caller, &["users:update"]).await?;
+            (Some(held), Some(lock))
+        }
     };
     let current = existing(state, id).await?;
-    if let (Some(held), true) = (&held, update.contains_is_active() && !is_self(caller, id)) {
+    if let (Some(held), true) = (&held, guarded) {
         access::guard_target(state, held, current.id).await?;
     }
     let deactivating = update.is_active == Some(false);
@@ -112,6 +119,9 @@ pub async fn update(
     let updated = users::update_profile(&state.db, current.id, &patch(&update), revoke)
         .await?
         .ok_or_else(|| not_found(id))?;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
     if deactivating {
         state.metrics.session_revoked("user_deactivated");
     }
@@ -119,10 +129,11 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResult<i32> {
-    let held = if is_self(caller, id) {
-        None
+    let (held, lock) = if is_self(caller, id) {
+        (None, None)
     } else {
-        Some(access::require_any(state, caller, &["users:delete"]).await?)
+        let (held, lock) = access::require_serialized(state, caller, &["users:delete"]).await?;
+        (Some(held), Some(lock))
     };
     let current = existing(state, id).await?;
     if let Some(held) = &held {
@@ -130,6 +141,9 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppR
     }
     if !users::soft_delete(&state.db, current.id).await? {
         return Err(not_found(id));
+    }
+    if let Some(lock) = lock {
+        lock.release().await;
     }
     state.metrics.session_revoked("user_deleted");
     Ok(current.id)

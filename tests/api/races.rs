@@ -1,11 +1,12 @@
 //! Concurrency: updates racing each other must not undo one another (§5.10 "writes only the
-//! fields present", §3.7 guards checked and written in one transaction).
+//! fields present"; §3.7 guards checked and written with no other guarded change in between).
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::rbac_support::{self, ROLES};
 
 const ROUNDS: usize = 20;
 
@@ -58,5 +59,47 @@ async fn a_profile_edit_racing_a_deactivation_never_reactivates_the_account() {
             stored.body["data"]["is_active"], false,
             "round {round}: a concurrent profile edit re-activated the account"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_peers_revoking_each_others_role_at_once_cannot_both_succeed() {
+    // Write skew: each revocation's guard needs the permissions the other one removes. Run one
+    // after the other, the second caller no longer holds `roles:revoke` and is refused.
+    let app = spawn_app().await;
+    let root = rbac_support::super_admin(&app).await;
+    rbac_support::create_role(&app, &root, "peer", &["roles:revoke", "users:read"], None).await;
+    let (a, a_token) = app.user_with_role("peer_a", "peer").await;
+    let (b, b_token) = app.user_with_role("peer_b", "peer").await;
+    let revoke = |by: &str, target: i64| {
+        let (app, by) = (&app, by.to_string());
+        async move {
+            app.delete(&format!("{ROLES}/users/{target}/peer"), Some(&by))
+                .await
+        }
+    };
+    for round in 0..ROUNDS {
+        let (ab, ba) = tokio::join!(revoke(&a_token, b), revoke(&b_token, a));
+        let succeeded = [&ab, &ba].iter().filter(|r| r.status == 200).count();
+        for reply in [&ab, &ba] {
+            assert!(
+                matches!(reply.status, 200 | 403),
+                "round {round}: {}",
+                reply.text
+            );
+        }
+        assert_eq!(succeeded, 1, "round {round}: {} / {}", ab.text, ba.text);
+        for (id, loser) in [(a, ba.status == 200), (b, ab.status == 200)] {
+            if loser {
+                let reply = app
+                    .post(
+                        &format!("{ROLES}/users/{id}"),
+                        Some(&root),
+                        json!({"role_name": "peer"}),
+                    )
+                    .await;
+                assert_eq!(reply.status, 200, "{}", reply.text);
+            }
+        }
     }
 }
