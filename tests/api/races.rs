@@ -79,17 +79,27 @@ async fn two_peers_revoking_each_others_role_at_once_cannot_both_succeed() {
         }
     };
     for round in 0..ROUNDS {
-        let (ab, ba) = tokio::join!(revoke(&a_token, b), revoke(&b_token, a));
-        let succeeded = [&ab, &ba].iter().filter(|r| r.status == 200).count();
-        for reply in [&ab, &ba] {
+        let (a_revokes_b, b_revokes_a) = tokio::join!(revoke(&a_token, b), revoke(&b_token, a));
+        let succeeded = [&a_revokes_b, &b_revokes_a]
+            .iter()
+            .filter(|r| r.status == 200)
+            .count();
+        for reply in [&a_revokes_b, &b_revokes_a] {
             assert!(
                 matches!(reply.status, 200 | 403),
                 "round {round}: {}",
                 reply.text
             );
         }
-        assert_eq!(succeeded, 1, "round {round}: {} / {}", ab.text, ba.text);
-        for (id, loser) in [(a, ba.status == 200), (b, ab.status == 200)] {
+        assert_eq!(
+            succeeded, 1,
+            "round {round}: {} / {}",
+            a_revokes_b.text, b_revokes_a.text
+        );
+        for (id, loser) in [
+            (a, b_revokes_a.status == 200),
+            (b, a_revokes_b.status == 200),
+        ] {
             if loser {
                 let reply = app
                     .post(
