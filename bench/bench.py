@@ -375,6 +375,60 @@ end
 """ % (USERS - 1, USERS - 1, PASSWORD)
 
 
+FLOOD_CONNS = int(os.environ.get("BENCH_FLOOD_CONNS", "128"))
+LEGIT_USER = "u7@bench.example.com"
+
+
+def percentile(values, pct):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def login_flood(w, me_token, script, secs):
+    """A login flood (FLOOD_CONNS connections, more than the cores plus HASH_QUEUE_MAX can hold)
+    beside `/auth/me` traffic (c=8) and one legitimate user logging in over and over: what the
+    hashing admission leaves the legitimate login, the share the flood gets 503, and whether
+    reads notice."""
+    out = {}
+
+    def flood():
+        out["flood"] = wrk(w.base + "/api/v1/auth/login", FLOOD_CONNS, secs, (), script)
+
+    def me():
+        out["me"] = wrk(w.base + "/api/v1/auth/me", 8, secs, ["Authorization: Bearer " + me_token])
+
+    legit_ms, legit_refused = [], 0
+    threads = [threading.Thread(target=flood), threading.Thread(target=me)]
+    with Sampler(w.proc.pid) as smp:
+        for t in threads:
+            t.start()
+        time.sleep(min(1.0, secs / 5))  # the queue fills first
+        while threads[0].is_alive():
+            t0 = time.perf_counter()
+            status, _ = w.request("POST", "/api/v1/auth/login", {"email": LEGIT_USER, "password": PASSWORD})
+            if status == 200:
+                legit_ms.append((time.perf_counter() - t0) * 1000)
+            elif status == 503:
+                legit_refused += 1
+                time.sleep(1)  # as Retry-After asks
+            else:
+                raise RuntimeError(f"legitimate login: {status}")
+        for t in threads:
+            t.join()
+    fl, rd = out["flood"], out["me"]
+    attempts = len(legit_ms) + legit_refused
+    return {
+        "legit_p50_ms": percentile(legit_ms, 50), "legit_p99_ms": percentile(legit_ms, 99),
+        "legit_logins": len(legit_ms), "legit_503_share": round(legit_refused / max(attempts, 1), 3),
+        "flood_rps": fl["rps"], "flood_503_share": round(fl["non2xx"] / max(fl["requests"], 1), 3),
+        "flood_socket_errors": fl["socket_errors"],
+        "me_rps": rd["rps"], "me_p99_ms": rd["p99_ms"], "me_non2xx": rd["non2xx"],
+        "rss_max_mib": round(smp.rss_max, 1), "cpu_cores": round(smp.cpu / smp.wall, 2),
+    }
+
+
 def read_scenarios(w, user_token, user_id, admin_token, quick):
     me = ["Authorization: Bearer " + user_token]
     adm = ["Authorization: Bearer " + admin_token]
@@ -548,12 +602,18 @@ def main():
             runs[key].append(r)
             log(f"  {label}: {r['rps']:.0f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                 f"RSS {r['rss_max_mib']} MiB, {r['cpu_us_per_req']} CPU-us/req")
-        if ONLY and "login" not in ONLY:
-            continue
-        r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, script)
-        runs["login"].append(r)
-        log(f"  POST /auth/login c=8: {r['rps']:.1f} rps, p50 {r['p50_ms']:.0f} ms, "
-            f"p99 {r['p99_ms']:.0f} ms, RSS {r['rss_max_mib']} MiB")
+        if not ONLY or "login" in ONLY:
+            r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, script)
+            runs["login"].append(r)
+            log(f"  POST /auth/login c=8: {r['rps']:.1f} rps, p50 {r['p50_ms']:.0f} ms, "
+                f"p99 {r['p99_ms']:.0f} ms, RSS {r['rss_max_mib']} MiB")
+        if not ONLY or "login_flood" in ONLY:
+            r = login_flood(w, ut, script, DURATION)
+            runs.setdefault("login_flood", []).append(r)
+            log(f"  login flood c={FLOOD_CONNS} beside /auth/me c=8: legitimate login p50 "
+                f"{r['legit_p50_ms']} ms, p99 {r['legit_p99_ms']} ms ({r['legit_logins']} logins, "
+                f"{r['legit_503_share']:.0%} refused); flood 503 share {r['flood_503_share']:.0%}; "
+                f"/auth/me p99 {r['me_p99_ms']:.2f} ms; RSS {r['rss_max_mib']} MiB")
     res["postgres"]["idle_rss_after_mib"] = idle_rss(w)
     w.stop()
     res["floors"] = {k: summarise(v) for k, v in floor_runs.items()}

@@ -127,6 +127,17 @@ def markdown(res, rows):
               "|---|---:|---:|---:|---:|---|"]
         for key, base, red, keep, p99, ok in rr:
             L.append(f"| {key} | {base:,.0f} req/s | {red:,.0f} req/s | {keep:.0%} | {p99:.2f} | {mark(ok)} |")
+    fl = res["postgres"].get("login_flood")
+    if fl:
+        fmt = lambda v, spec: "—" if v is None else format(v, spec)
+        L += ["", f"## Login flood beside /auth/me (hashing admission, `HASH_QUEUE_MAX`)", "",
+              "A flood of logins (more connections than the cores plus the hashing queue hold), "
+              "`GET /auth/me` c=8 and one legitimate user logging in again and again, together.", "",
+              "| legitimate login p50 ms | p99 ms | refused (503) | flood answered 503 | flood req/s | /auth/me p99 ms | /auth/me req/s | RSS max MiB |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|",
+              f"| {fmt(fl.get('legit_p50_ms'), '.0f')} | {fmt(fl.get('legit_p99_ms'), '.0f')} | "
+              f"{fl['legit_503_share']:.0%} | {fl['flood_503_share']:.0%} | {fl['flood_rps']:,.0f} | "
+              f"{fmt(fl.get('me_p99_ms'), '.2f')} | {fl['me_rps']:,.0f} | {fl['rss_max_mib']:.1f} |"]
     L += ["", "## Floors", "", "| floor | median | rounds |", "|---|---:|---|"]
     for k, v in res["floors"].items():
         if k == "argon2":
@@ -161,7 +172,7 @@ def markdown(res, rows):
     L += ["", "## Per-round figures (PostgreSQL backend)", "",
           "| scenario | req/s per round | p99 ms per round | warden cores | PostgreSQL cores |", "|---|---|---|---|---|"]
     for key, r in res["postgres"].items():
-        if isinstance(r, dict) and "rounds" in r:
+        if isinstance(r, dict) and "rounds" in r and "rps" in r["rounds"][0]:
             rd = r["rounds"]
             L.append(f"| {key} | {join(rd, 'rps', ',.0f')} | "
                      f"{join(rd, 'p99_ms', '.1f')} | "

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::http::router;
 use crate::ratelimit::LimiterStore;
 use crate::state::AppState;
+use crate::store::seed::SeedReport;
 use crate::store::types::Ts;
 use crate::store::{Db, DbError, migrate, sessions};
 
@@ -45,6 +46,15 @@ pub struct App {
 
 /// Open the database, wait for it, and bring the schema up to date (or check it is).
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    open_database_seeded(config).await.map(|(db, _)| db)
+}
+
+/// [`open_database`], also returning what the migration's RBAC seed did when `AUTO_MIGRATE` ran
+/// it (so `warden seed-rbac` can report the rows that run created instead of finding them
+/// already present).
+pub async fn open_database_seeded(
+    config: &Config,
+) -> Result<(Db, Option<SeedReport>), StartupError> {
     let db = Db::open(config).map_err(StartupError::DatabaseUnreachable)?;
     db.wait_until_reachable(DATABASE_PATIENCE)
         .await
@@ -56,6 +66,7 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
         for applied in &report.applied {
             tracing::info!(migration = %applied, "migration applied");
         }
+        return Ok((db, Some(report.seed)));
     } else if migrate::status(&db)
         .await
         .map_err(StartupError::Migration)?
@@ -64,7 +75,7 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     {
         return Err(StartupError::SchemaBehind);
     }
-    Ok(db)
+    Ok((db, None))
 }
 
 async fn open_limiters(

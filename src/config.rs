@@ -161,6 +161,8 @@ pub struct Config {
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
     pub max_body_bytes: usize,
+    /// Callers that may wait for a password-hashing slot; more are answered 503 at once.
+    pub hash_queue_max: usize,
     pub metrics_enabled: bool,
     pub log: LogSettingsConfig,
     /// Startup warnings collected while parsing; logged once logging is up.
@@ -397,8 +399,15 @@ fn parse_cors(
     if env.is_production() {
         if origins.is_empty() {
             warnings.push("CORS_ORIGINS is empty: CORS is disabled".into());
-        } else if credentials && origins.iter().any(|o| o == "*") {
-            warnings.push("CORS_ORIGINS contains '*' while CORS_CREDENTIALS is true".into());
+        } else if origins.iter().any(|o| o == "*") {
+            if credentials {
+                // Any site could make credentialed requests on a user's behalf.
+                return Err(ConfigError::new(
+                    "CORS_ORIGINS",
+                    "must not contain '*' while CORS_CREDENTIALS is true in production",
+                ));
+            }
+            warnings.push("CORS_ORIGINS contains '*': any origin may call the API".into());
         }
     }
     let mut methods: Vec<String> = r
@@ -408,14 +417,21 @@ fn parse_cors(
         .collect();
     methods.sort();
     methods.dedup();
+    // Emitted as configured, so byte order here is the order of every response (docs/configuration.md).
+    let mut expose_headers = r.list_or(
+        "CORS_EXPOSE_HEADERS",
+        "Content-Type,Authorization,X-Request-ID,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,Retry-After",
+    );
+    expose_headers.sort();
+    expose_headers.dedup();
     Ok(CorsSettings {
         origins,
         methods,
-        allow_headers: r.list_or("CORS_ALLOW_HEADERS", "Content-Type,Authorization,X-Request-ID"),
-        expose_headers: r.list_or(
-            "CORS_EXPOSE_HEADERS",
-            "Content-Type,Authorization,X-Request-ID,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,Retry-After",
+        allow_headers: r.list_or(
+            "CORS_ALLOW_HEADERS",
+            "Content-Type,Authorization,X-Request-ID",
         ),
+        expose_headers,
         credentials,
         max_age: r.int_or("CORS_MAX_AGE", 3600u64)?,
     })
@@ -568,6 +584,7 @@ impl Config {
             cors,
             rate_limit,
             max_body_bytes: r.positive("MAX_BODY_BYTES", 1_048_576)?,
+            hash_queue_max: r.int_or("HASH_QUEUE_MAX", 64usize)?,
             metrics_enabled: r.bool_or("METRICS_ENABLED", true)?,
             log,
             warnings,

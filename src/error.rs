@@ -50,6 +50,9 @@ pub enum AppError {
     RateLimited,
     #[error("service unavailable: {0}")]
     ServiceUnavailable(&'static str),
+    /// The password-hashing wait queue is full; answered with `Retry-After`.
+    #[error("password hashing queue is full")]
+    HashQueueFull,
     #[error("database: {0}")]
     Database(#[from] DbError),
     #[error("internal ({kind}): {detail}")]
@@ -71,6 +74,8 @@ pub struct ErrorPayload {
 }
 
 const UNAVAILABLE: &str = "The service is temporarily unavailable. Please try again later.";
+/// A slot frees within one hash (~50 ms), so a second is ample and keeps retries spread.
+const HASH_QUEUE_RETRY_AFTER_SECS: &str = "1";
 
 impl AppError {
     pub fn internal(kind: &'static str, detail: impl std::fmt::Display) -> Self {
@@ -96,7 +101,7 @@ impl AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ServiceUnavailable(_) | Self::HashQueueFull => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(err) => err.class().status(),
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -148,6 +153,10 @@ impl AppError {
                 internal: Some((*cause).to_string()),
                 ..simple("SERVICE_UNAVAILABLE", UNAVAILABLE)
             },
+            Self::HashQueueFull => ErrorPayload {
+                internal: Some(self.to_string()),
+                ..simple("SERVICE_UNAVAILABLE", UNAVAILABLE)
+            },
             Self::Database(err) => {
                 let class = err.class();
                 ErrorPayload {
@@ -177,6 +186,12 @@ impl IntoResponse for AppError {
                     .headers_mut()
                     .insert(axum::http::header::ALLOW, value);
             }
+        }
+        if let Self::HashQueueFull = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static(HASH_QUEUE_RETRY_AFTER_SECS),
+            );
         }
         response.extensions_mut().insert(self.payload());
         response

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
+use crate::config::Config;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,35 @@ impl HealthReport {
     pub fn healthy(&self) -> bool {
         self.database == DependencyState::Up && self.redis != DependencyState::Down
     }
+
+    /// Whether this instance should receive traffic. Redis alone only makes it unready when
+    /// the limiter must refuse requests without it; otherwise the API still serves and taking
+    /// every instance out of rotation at once would turn a Redis outage into a total one
+    /// (docs/operations.md).
+    pub fn readiness(&self, redis_required: bool) -> Readiness {
+        let redis_down = self.redis == DependencyState::Down;
+        if self.database != DependencyState::Up || (redis_down && redis_required) {
+            Readiness::NotReady
+        } else if redis_down {
+            Readiness::Degraded
+        } else {
+            Readiness::Ready
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    Degraded,
+    NotReady,
+}
+
+/// True when requests cannot be served while the health-checked Redis is down: it is the
+/// rate limiter's store and the limiter fails closed.
+pub fn redis_required(config: &Config) -> bool {
+    let limits = &config.rate_limit;
+    limits.enabled && limits.redis_url.is_some() && !limits.fail_open
 }
 
 const DB_TIMEOUT: Duration = Duration::from_secs(2);
@@ -152,6 +182,43 @@ mod tests {
             assert!(report.healthy());
         }
         assert_eq!(started.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn only_a_required_redis_makes_a_redis_outage_unready() {
+        let report = |database, redis| HealthReport { database, redis };
+        let (up, down) = (DependencyState::Up, DependencyState::Down);
+        assert_eq!(report(up, down).readiness(false), Readiness::Degraded);
+        assert_eq!(report(up, down).readiness(true), Readiness::NotReady);
+        assert_eq!(report(down, up).readiness(false), Readiness::NotReady);
+        assert_eq!(report(up, up).readiness(true), Readiness::Ready);
+        assert_eq!(
+            report(up, DependencyState::NotConfigured).readiness(true),
+            Readiness::Ready
+        );
+    }
+
+    #[test]
+    fn redis_is_required_only_by_a_fail_closed_redis_limiter() {
+        let config = |pairs: &[(&'static str, &'static str)]| {
+            let mut vars = vec![("APP_ENV", "testing"), ("DATABASE_URL", "sqlite::memory:")];
+            vars.extend_from_slice(pairs);
+            Config::from_vars(&crate::config::Vars::from_pairs(vars)).expect("config")
+        };
+        let store = ("RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:1");
+        let closed = ("RATE_LIMIT_FAIL_OPEN", "false");
+        assert!(redis_required(&config(&[store, closed])));
+        assert!(!redis_required(&config(&[store])));
+        assert!(!redis_required(&config(&[
+            store,
+            closed,
+            ("RATE_LIMIT_ENABLED", "false")
+        ])));
+        assert!(!redis_required(&config(&[
+            ("REDIS_URL", "redis://127.0.0.1:1"),
+            ("RATE_LIMIT_STORAGE_URL", "memory://"),
+            closed
+        ])));
     }
 
     #[tokio::test]

@@ -65,6 +65,7 @@ pub struct Metrics {
     pub auth_failures: Family<ReasonLabel, Counter>,
     pub sessions_revoked: Family<ReasonLabel, Counter>,
     pub password_rehashes: Family<FromLabel, Counter>,
+    pub hash_queue_rejections: Counter,
 }
 
 fn duration_histogram() -> Histogram {
@@ -91,6 +92,7 @@ impl Metrics {
             auth_failures: Family::default(),
             sessions_revoked: Family::default(),
             password_rehashes: Family::default(),
+            hash_queue_rejections: Counter::default(),
             registry,
         };
         metrics.register_all()
@@ -148,6 +150,11 @@ impl Metrics {
             "password_rehashes",
             "Password hashes upgraded on login",
             self.password_rehashes.clone(),
+        );
+        r.register(
+            "hash_queue_rejections",
+            "Requests answered 503 because the password-hashing queue was full",
+            self.hash_queue_rejections.clone(),
         );
         self
     }

@@ -4,12 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
-
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::ratelimit::LimiterStore;
 use crate::security::jwt::JwtKeys;
+use crate::security::password::HashAdmission;
 use crate::store::Db;
 use crate::throttle::LogThrottle;
 
@@ -28,8 +27,10 @@ pub struct Inner {
     pub started: Instant,
     shutting_down: AtomicBool,
     /// Bounds concurrent password hashing so memory stays flat under a login burst
-    /// (each Argon2id verification holds 19 MiB).
-    pub hashing: Semaphore,
+    /// (each Argon2id verification holds 19 MiB), and the queue waiting for it.
+    pub hashing: HashAdmission,
+    /// This process's half of the authorization-change lock (`store::rbac_lock`).
+    pub rbac_lock: tokio::sync::Mutex<()>,
     pub db_failure_log: LogThrottle,
     pub redis_failure_log: LogThrottle,
     pub limiter_failure_log: LogThrottle,
@@ -57,6 +58,7 @@ impl AppState {
         let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
         // One hash per core: more only queues CPU work and costs 19 MiB each (bench: login RSS).
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hashing = HashAdmission::new(permits, config.hash_queue_max);
         Self(Arc::new(Inner {
             config,
             db,
@@ -66,7 +68,8 @@ impl AppState {
             metrics,
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
-            hashing: Semaphore::new(permits),
+            hashing,
+            rbac_lock: tokio::sync::Mutex::new(()),
             db_failure_log: LogThrottle::default(),
             health_probe: crate::health::HealthProbe::default(),
             redis_failure_log: LogThrottle::default(),

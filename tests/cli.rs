@@ -110,6 +110,64 @@ async fn serve_refuses_a_behind_schema_without_auto_migrate() {
     );
 }
 
+/// Run SQL written for PostgreSQL's schemas on the target (SQLite names the tables without them).
+async fn execute(target: &Target, statements: &[&str]) {
+    if target._database.is_some() {
+        let pool = sqlx::PgPool::connect(&target.url).await.expect("connect");
+        for sql in statements {
+            sqlx::query(sql).execute(&pool).await.expect("statement");
+        }
+        pool.close().await;
+        return;
+    }
+    let file = target.dir.path().join("data/cli.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .expect("connect");
+    for sql in statements {
+        let sql = sql.replace("rbac.", "");
+        sqlx::query(&sql).execute(&pool).await.expect("statement");
+    }
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn seed_rbac_counts_a_recreated_role_as_created() {
+    let target = target().await;
+    let (code, out) = run(&target, &["seed-rbac"], &[], None);
+    assert_eq!(code, 0, "{out}");
+    execute(
+        &target,
+        &[
+            "DELETE FROM rbac.role_permissions WHERE role_id = \
+             (SELECT id FROM rbac.roles WHERE name = 'moderator')",
+            "DELETE FROM rbac.roles WHERE name = 'moderator'",
+        ],
+    )
+    .await;
+    for auto_migrate in ["true", "false"] {
+        let (code, out) = run(
+            &target,
+            &["seed-rbac"],
+            &[("AUTO_MIGRATE", auto_migrate)],
+            None,
+        );
+        assert_eq!(code, 0, "{out}");
+        let roles = if auto_migrate == "true" {
+            "roles: created 1, skipped 3"
+        } else {
+            "roles: created 0, skipped 4"
+        };
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(
+            lines[0].starts_with("permissions: created 0, skipped "),
+            "{out}"
+        );
+        assert_eq!(lines[1], roles, "AUTO_MIGRATE={auto_migrate}");
+    }
+}
+
 #[tokio::test]
 async fn seed_creates_the_demo_users_once() {
     let target = target().await;

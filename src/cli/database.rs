@@ -1,6 +1,6 @@
 //! `serve`, `migrate`, `seed`, `seed-rbac`, `reset`.
 
-use crate::app::{App, StartupError, open_database, shutdown_signal};
+use crate::app::{App, StartupError, open_database, open_database_seeded, shutdown_signal};
 use crate::cli::exit;
 use crate::config::{Config, DatabaseSetting};
 use crate::security::password::hash_password;
@@ -130,10 +130,15 @@ fn print_seed(report: &SeedReport) {
 }
 
 pub async fn seed_rbac(config: Config) -> u8 {
-    let db = match prepared_database(&config).await {
-        Ok(db) => db,
-        Err(code) => return code,
+    let (db, migration_seed) = match open_database_seeded(&config).await {
+        Ok(opened) => opened,
+        Err(err) => return startup_failure(&err),
     };
+    // With AUTO_MIGRATE the migration already ran the seed; its counts are this command's.
+    if let Some(report) = migration_seed {
+        print_seed(&report);
+        return exit::OK;
+    }
     match run_seed_rbac(&db).await {
         Ok(report) => {
             print_seed(&report);

@@ -24,7 +24,7 @@ pub use assignment_input::{
 };
 pub use email::Email;
 pub use page::Page;
-pub use password::Password;
+pub use password::{LOGIN_MAX_LEN, Password};
 pub use person::{Bio, PersonName, title_case};
 pub use query::{
     PermissionListQuery, RoleListQuery, UserListQuery, parse_permission_list_query,

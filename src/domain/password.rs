@@ -7,6 +7,14 @@ use super::rules::{FieldError, check_length};
 
 const MIN_LEN: usize = 8;
 const MAX_LEN: usize = 128;
+/// Login passwords: far above what registration allows (128), yet a bounded amount of memory
+/// held while a login waits for a hashing slot.
+pub const LOGIN_MAX_LEN: usize = 1024;
+
+/// The login rule: not stripped, 1 to [`LOGIN_MAX_LEN`] characters.
+pub(crate) fn check_login_password(raw: &str) -> Result<(), FieldError> {
+    check_length(raw, 1, LOGIN_MAX_LEN)
+}
 
 /// A plaintext password that satisfies the registration policy.
 ///

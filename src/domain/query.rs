@@ -4,7 +4,7 @@
 use super::ValidationErrors;
 use super::coerce::{check_at_least_one, check_at_most_hundred, query_bool, query_int};
 use super::page::Page;
-use super::rules::FieldError;
+use super::rules::{FieldError, without_nul};
 
 /// `GET /api/v1/users/` query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,12 +132,13 @@ pub fn parse_permission_list_query(
     pairs: &[(String, String)],
 ) -> Result<PermissionListQuery, ValidationErrors> {
     let mut reader = QueryReader::new(pairs);
-    let resource = reader
-        .first("resource")
-        .filter(|value| !value.is_empty())
-        .map(str::to_owned);
+    let resource = reader.parse("resource", None, |raw| {
+        without_nul(raw).map(|text| (!text.is_empty()).then(|| text.to_owned()))
+    });
     let page = reader.page(50);
-    let query = page.map(|page| PermissionListQuery { resource, page });
+    let query = resource
+        .zip(page)
+        .map(|(resource, page)| PermissionListQuery { resource, page });
     reader.finish(query)
 }
 

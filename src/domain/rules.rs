@@ -46,6 +46,11 @@ impl FieldError {
         Self::new(format!("Value error, {text}"))
     }
 
+    /// U+0000 in any string: PostgreSQL text cannot store it, so both backends refuse it alike.
+    pub(crate) fn nul_character() -> Self {
+        Self::value_error("Text must not contain the NUL character")
+    }
+
     pub(crate) fn pattern(regex: &str) -> Self {
         Self::new(format!("String should match pattern '{regex}'"))
     }
@@ -86,6 +91,14 @@ pub(crate) fn check_length(value: &str, min: usize, max: usize) -> Result<(), Fi
     Ok(())
 }
 
+/// The rule every string input passes right after its type check, before lengths and patterns.
+pub(crate) fn without_nul(text: &str) -> Result<&str, FieldError> {
+    if text.contains('\0') {
+        return Err(FieldError::nul_character());
+    }
+    Ok(text)
+}
+
 /// A key's state in a JSON body where absent and explicit `null` mean different things.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Patch<T> {
@@ -109,7 +122,7 @@ impl<T> Patch<T> {
 pub(crate) fn required_str(raw: Option<&Value>) -> Result<&str, FieldError> {
     match raw {
         None => Err(FieldError::field_required()),
-        Some(Value::String(text)) => Ok(text),
+        Some(Value::String(text)) => without_nul(text),
         Some(_) => Err(FieldError::not_a_string()),
     }
 }
@@ -127,7 +140,7 @@ pub(crate) fn patch_str(raw: Option<&Value>) -> Result<Patch<&str>, FieldError> 
     match raw {
         None => Ok(Patch::Absent),
         Some(Value::Null) => Ok(Patch::Null),
-        Some(Value::String(text)) => Ok(Patch::Value(text)),
+        Some(Value::String(text)) => without_nul(text).map(Patch::Value),
         Some(_) => Err(FieldError::not_a_string()),
     }
 }
@@ -182,13 +195,16 @@ impl<'a> Collector<'a> {
         let mut values = Vec::with_capacity(items.len());
         let mut failed = false;
         for (index, item) in items.iter().enumerate() {
-            match item {
-                Value::String(text) => values.push(text.clone()),
-                _ => {
+            let checked = match item {
+                Value::String(text) => without_nul(text),
+                _ => Err(FieldError::not_a_string()),
+            };
+            match checked {
+                Ok(text) => values.push(text.to_owned()),
+                Err(error) => {
                     failed = true;
-                    let item_key = format!("{key}.{index}");
                     self.errors
-                        .insert(item_key, FieldError::not_a_string().into_message());
+                        .insert(format!("{key}.{index}"), error.into_message());
                 }
             }
         }
@@ -281,6 +297,24 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!(errors["p.1"], "Input should be a valid string");
         assert_eq!(errors["p.3"], "Input should be a valid string");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_every_string_shape() {
+        const NUL: &str = "Value error, Text must not contain the NUL character";
+        let nul = json!("a\u{0}b");
+        assert_eq!(
+            required_str(Some(&nul)).map_err(FieldError::into_message),
+            Err(NUL.into())
+        );
+        assert_eq!(
+            patch_str(Some(&nul)).map_err(FieldError::into_message),
+            Err(NUL.into())
+        );
+        let body = object(json!({"p": ["ok", "\u{0}"]}));
+        let mut collector = Collector::new(&body);
+        assert_eq!(collector.string_list("p"), None);
+        assert_eq!(collector.into_errors()["p.1"], NUL);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::email::Email;
-use super::password::Password;
+use super::password::{Password, check_login_password};
 use super::person::{Bio, PersonName};
 use super::rules::{Collector, FieldError, optional_str, required_str};
 use super::username::Username;
@@ -107,9 +107,7 @@ pub fn parse_user_create(body: &JsonObject) -> Result<NewUser, ValidationErrors>
 
 fn login_password(raw: Option<&Value>) -> Result<String, FieldError> {
     let password = required_str(raw)?;
-    if password.is_empty() {
-        return Err(FieldError::too_short(1));
-    }
+    check_login_password(password)?;
     Ok(password.to_owned())
 }
 

@@ -4,7 +4,10 @@
 //!
 //! Everything here is CPU-bound and blocking: callers run it on the blocking pool.
 
+mod admission;
 mod legacy;
+
+pub use admission::{HashAdmission, QueueFull};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};

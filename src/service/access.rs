@@ -5,6 +5,7 @@ use crate::security::permission;
 use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::rbac;
+use crate::store::rbac_lock::{self, RbacLock};
 
 /// The caller's effective permissions (one query, §3.1).
 pub async fn effective(state: &AppState, user_id: i32) -> AppResult<Vec<String>> {
@@ -26,6 +27,21 @@ pub async fn require_any(
     Err(AppError::PermissionDenied {
         required: required.to_vec(),
     })
+}
+
+/// `required` checked, then the authorization-change lock taken and `required` checked again
+/// under it: the permissions the guard compares against are the caller's at write time, and no
+/// other guarded change can land between the guard's check and the write. The first check keeps
+/// callers without the permission from ever waiting on (or opening) the lock.
+pub async fn require_serialized<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    required: &[&'static str],
+) -> AppResult<(Vec<String>, RbacLock<'a>)> {
+    require_any(state, caller, required).await?;
+    let lock = rbac_lock::acquire(&state.db, &state.rbac_lock).await?;
+    let held = require_any(state, caller, required).await?;
+    Ok((held, lock))
 }
 
 pub const GRANT: &str = "Cannot grant permissions you do not hold";

@@ -62,7 +62,7 @@ pub async fn assign_role(
     id: &UserIdParam,
     input: &RoleAssign,
 ) -> AppResult<String> {
-    let held = access::require_any(state, caller, &["roles:assign"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["roles:assign"]).await?;
     let user = existing(state, id).await?;
     let name = input.role_name.as_str();
     let role = live_role(state, name).await?;
@@ -73,6 +73,7 @@ pub async fn assign_role(
             "User already has role '{name}'"
         )));
     }
+    lock.release().await;
     tracing::info!(
         user_id = user.id,
         role = name,
@@ -92,7 +93,7 @@ pub async fn revoke_role(
     id: &UserIdParam,
     name: &str,
 ) -> AppResult<String> {
-    let held = access::require_any(state, caller, &["roles:revoke"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["roles:revoke"]).await?;
     let user = existing(state, id).await?;
     let role = live_role(state, name).await?;
     let removed = roles::chain_permissions(&state.db, role.id, 0).await?;
@@ -102,6 +103,7 @@ pub async fn revoke_role(
             "User doesn't have role '{name}'"
         )));
     }
+    lock.release().await;
     tracing::info!(
         user_id = user.id,
         role = name,
@@ -147,7 +149,7 @@ pub async fn grant(
     id: &UserIdParam,
     input: &PermissionGrant,
 ) -> AppResult<String> {
-    let held = access::require_any(state, caller, &["permissions:assign"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["permissions:assign"]).await?;
     let user = existing(state, id).await?;
     let name = input.permission.as_str();
     let permission = live_permission(state, name).await?;
@@ -158,6 +160,7 @@ pub async fn grant(
             "User already has direct permission '{name}'"
         )));
     }
+    lock.release().await;
     tracing::info!(
         user_id = user.id,
         permission = name,
@@ -177,7 +180,7 @@ pub async fn revoke(
     id: &UserIdParam,
     name: &str,
 ) -> AppResult<String> {
-    let held = access::require_any(state, caller, &["permissions:revoke"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["permissions:revoke"]).await?;
     let user = existing(state, id).await?;
     let permission = live_permission(state, name).await?;
     access::guard(state, &held, &[name], REVOKE)?;
@@ -186,6 +189,7 @@ pub async fn revoke(
             "User doesn't have direct permission '{name}'"
         )));
     }
+    lock.release().await;
     tracing::info!(
         user_id = user.id,
         permission = name,

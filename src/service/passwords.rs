@@ -1,16 +1,22 @@
-//! Password hashing off the async workers, with bounded concurrency.
+//! Password hashing off the async workers, behind the bounded hashing admission.
+
+use tokio::sync::SemaphorePermit;
 
 use crate::error::{AppError, AppResult};
 use crate::security::password::{Verification, hash_password, verify_password};
 use crate::state::AppState;
 
+/// A hashing slot, or 503 with `Retry-After` when the wait queue is full.
+async fn slot(state: &AppState) -> AppResult<SemaphorePermit<'_>> {
+    state.hashing.admit().await.map_err(|_| {
+        state.metrics.hash_queue_rejections.inc();
+        AppError::HashQueueFull
+    })
+}
+
 /// Argon2id hash on the blocking pool.
 pub async fn hash(state: &AppState, password: String) -> AppResult<String> {
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|e| AppError::internal("hashing", e))?;
+    let _slot = slot(state).await?;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await?
         .map_err(|e| AppError::internal("hashing", e))
@@ -18,10 +24,6 @@ pub async fn hash(state: &AppState, password: String) -> AppResult<String> {
 
 /// Verify against a stored hash on the blocking pool.
 pub async fn verify(state: &AppState, password: String, stored: String) -> AppResult<Verification> {
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|e| AppError::internal("hashing", e))?;
+    let _slot = slot(state).await?;
     Ok(tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await?)
 }

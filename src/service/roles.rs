@@ -128,7 +128,7 @@ async fn resolve_all(state: &AppState, names: &[String]) -> AppResult<Result<Vec
 }
 
 pub async fn create(state: &AppState, caller: &Caller, input: RoleCreate) -> AppResult<Value> {
-    let held = access::require_any(state, caller, &["roles:create"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["roles:create"]).await?;
     let name = input.name.as_str();
     let conflict = || AppError::Conflict(format!("Role '{name}' already exists"));
     if rbac::role_by_name_any(&state.db, name).await?.is_some() {
@@ -163,6 +163,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: RoleCreate) -> App
         Err(err) if err.class() == DbClass::Unique => return Err(conflict()),
         other => other?,
     };
+    lock.release().await;
     tracing::info!(role = name, by = caller.user.id, "role created");
     reread(state, id).await
 }
@@ -230,7 +231,7 @@ pub async fn update(
     name: &str,
     input: RoleUpdate,
 ) -> AppResult<Value> {
-    let held = access::require_any(state, caller, &["roles:update"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["roles:update"]).await?;
     let role = roles::live_by_name(&state.db, name)
         .await?
         .ok_or_else(|| not_found_plain(name))?;
@@ -269,12 +270,13 @@ pub async fn update(
         permission_ids,
     };
     roles::update(&state.db, &role, &changes).await?;
+    lock.release().await;
     tracing::info!(role = name, by = caller.user.id, "role updated");
     reread(state, role.id).await
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> AppResult<()> {
-    let held = access::require_any(state, caller, &["roles:delete"]).await?;
+    let (held, lock) = access::require_serialized(state, caller, &["roles:delete"]).await?;
     let role = roles::live_by_name(&state.db, name)
         .await?
         .ok_or_else(|| not_found_quoted(name))?;
@@ -288,6 +290,7 @@ pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> AppResult<
     if !roles::soft_delete(&state.db, role.id).await? {
         return Err(not_found_quoted(name));
     }
+    lock.release().await;
     tracing::info!(role = name, by = caller.user.id, "role deleted");
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::access;
 use crate::service::auth::Caller;
 use crate::state::AppState;
-use crate::store::users::{self, UserChanges, UserRow};
+use crate::store::users::{self, UserPatch, UserRow};
 
 /// The public user object (§4.1); the password hash never leaves the service.
 pub fn user_json(user: &UserRow) -> Value {
@@ -76,33 +76,19 @@ pub async fn get(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResu
     existing(state, id).await
 }
 
-fn merge(current: &UserRow, update: &UserUpdate) -> UserChanges {
-    let pick = |field: &Option<Option<crate::domain::PersonName>>, now: &Option<String>| match field
-    {
-        Some(value) => value.as_ref().map(|v| v.as_str().to_string()),
-        None => now.clone(),
-    };
-    UserChanges {
-        first_name: update
-            .first_name
+/// The present fields of the body, as stored text; absent fields stay out of the write.
+fn patch(update: &UserUpdate) -> UserPatch {
+    let text = |name: &crate::domain::PersonName| name.as_str().to_string();
+    UserPatch {
+        first_name: update.first_name.as_ref().map(text),
+        middle_name: update.middle_name.as_ref().map(|v| v.as_ref().map(text)),
+        last_name: update.last_name.as_ref().map(|v| v.as_ref().map(text)),
+        bio: update
+            .bio
             .as_ref()
-            .map_or_else(|| current.first_name.clone(), |n| n.as_str().to_string()),
-        middle_name: pick(&update.middle_name, &current.middle_name),
-        last_name: pick(&update.last_name, &current.last_name),
-        bio: match &update.bio {
-            Some(value) => value.as_ref().map(|b| b.as_str().to_string()),
-            None => current.bio.clone(),
-        },
-        is_active: update.is_active.or(current.is_active),
+            .map(|v| v.as_ref().map(|b| b.as_str().to_string())),
+        is_active: update.is_active,
     }
-}
-
-fn changed(current: &UserRow, changes: &UserChanges) -> bool {
-    current.first_name != changes.first_name
-        || current.middle_name != changes.middle_name
-        || current.last_name != changes.last_name
-        || current.bio != changes.bio
-        || current.is_active != changes.is_active
 }
 
 pub async fn update(
@@ -112,27 +98,30 @@ pub async fn update(
     update: UserUpdate,
 ) -> AppResult<UserRow> {
     let own_profile = is_self(caller, id) && !update.contains_is_active();
-    let held = if own_profile {
-        None
-    } else {
-        Some(access::require_any(state, caller, &["users:update"]).await?)
+    let guarded = update.contains_is_active() && !is_self(caller, id);
+    let (held, lock) = match (own_profile, guarded) {
+        (true, _) => (None, None),
+        (false, false) => (
+            Some(access::require_any(state, caller, &["users:update"]).await?),
+            None,
+        ),
+        (false, true) => {
+            let (held, lock) = access::require_serialized(state, caller, &["users:update"]).await?;
+            (Some(held), Some(lock))
+        }
     };
     let current = existing(state, id).await?;
-    if let (Some(held), true) = (&held, update.contains_is_active() && !is_self(caller, id)) {
+    if let (Some(held), true) = (&held, guarded) {
         access::guard_target(state, held, current.id).await?;
     }
-    let changes = merge(&current, &update);
     let deactivating = update.is_active == Some(false);
     let revoke = deactivating.then_some("user_deactivated");
-    let updated = users::update_profile(
-        &state.db,
-        &current,
-        &changes,
-        changed(&current, &changes),
-        revoke,
-    )
-    .await?
-    .ok_or_else(|| not_found(id))?;
+    let updated = users::update_profile(&state.db, current.id, &patch(&update), revoke)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
     if deactivating {
         state.metrics.session_revoked("user_deactivated");
     }
@@ -140,10 +129,11 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResult<i32> {
-    let held = if is_self(caller, id) {
-        None
+    let (held, lock) = if is_self(caller, id) {
+        (None, None)
     } else {
-        Some(access::require_any(state, caller, &["users:delete"]).await?)
+        let (held, lock) = access::require_serialized(state, caller, &["users:delete"]).await?;
+        (Some(held), Some(lock))
     };
     let current = existing(state, id).await?;
     if let Some(held) = &held {
@@ -151,6 +141,9 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppR
     }
     if !users::soft_delete(&state.db, current.id).await? {
         return Err(not_found(id));
+    }
+    if let Some(lock) = lock {
+        lock.release().await;
     }
     state.metrics.session_revoked("user_deleted");
     Ok(current.id)

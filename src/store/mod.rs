@@ -10,6 +10,7 @@ pub mod error;
 pub mod migrate;
 pub mod permissions;
 pub mod rbac;
+pub mod rbac_lock;
 pub mod roles;
 pub mod seed;
 pub mod sessions;

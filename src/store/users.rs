@@ -41,12 +41,14 @@ pub struct NewUserRow<'a> {
     pub bio: Option<&'a str>,
 }
 
-/// The profile columns a `PUT` may change (already merged with the current values).
-pub struct UserChanges {
-    pub first_name: String,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub bio: Option<String>,
+/// The profile columns a `PUT` names; `None` = absent from the body (the column keeps whatever
+/// value it has when the write happens), `Some(None)` = cleared.
+#[derive(Debug, Default)]
+pub struct UserPatch {
+    pub first_name: Option<String>,
+    pub middle_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub bio: Option<Option<String>>,
     pub is_active: Option<bool>,
 }
 
@@ -73,8 +75,21 @@ const PAGE_ALL: &str = "SELECT id, username, email, password_hash, first_name, m
     is_active, is_deleted, created_at, updated_at FROM users.users ORDER BY id LIMIT $1 OFFSET $2";
 const PAGE_LIVE: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
     is_active, is_deleted, created_at, updated_at FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2";
-const UPDATE_PROFILE: &str = "UPDATE users.users SET first_name = $2, middle_name = $3, last_name = $4, bio = $5, \
-    is_active = $6, updated_at = $7 WHERE id = $1 AND is_deleted = false \
+/// One statement, so a field the body does not name is never read and written back: a profile
+/// edit racing an administrator's deactivation cannot re-activate the account. `$2n` says
+/// whether field n is present, `$2n+1` is its value; `updated_at` moves only when a present
+/// field differs from the stored value (compared inside the same statement).
+const UPDATE_PROFILE: &str = "UPDATE users.users SET \
+    first_name = CASE WHEN $2 THEN $3 ELSE first_name END, \
+    middle_name = CASE WHEN $4 THEN $5 ELSE middle_name END, \
+    last_name = CASE WHEN $6 THEN $7 ELSE last_name END, \
+    bio = CASE WHEN $8 THEN $9 ELSE bio END, \
+    is_active = CASE WHEN $10 THEN $11 ELSE is_active END, \
+    updated_at = CASE WHEN ($2 AND first_name IS DISTINCT FROM $3) \
+        OR ($4 AND middle_name IS DISTINCT FROM $5) OR ($6 AND last_name IS DISTINCT FROM $7) \
+        OR ($8 AND bio IS DISTINCT FROM $9) OR ($10 AND is_active IS DISTINCT FROM $11) \
+        THEN $12 ELSE updated_at END \
+    WHERE id = $1 AND is_deleted = false \
     RETURNING id, username, email, password_hash, first_name, middle_name, last_name, bio, \
     is_active, is_deleted, created_at, updated_at";
 const SOFT_DELETE: &str = "UPDATE users.users SET is_deleted = true, updated_at = $2 WHERE id = $1 AND is_deleted = false";
@@ -198,33 +213,36 @@ pub async fn page(
         .await?))
 }
 
-/// Write the merged profile; when `revoke_reason` is given, revoke all live sessions in the
-/// same transaction. `touch` decides whether `updated_at` moves.
+/// Write the fields present in `patch`; when `revoke_reason` is given, revoke all live sessions
+/// in the same transaction. `None` when the user is gone (deleted meanwhile).
 pub async fn update_profile(
     db: &Db,
-    current: &UserRow,
-    changes: &UserChanges,
-    touch: bool,
+    id: i32,
+    patch: &UserPatch,
     revoke_reason: Option<&str>,
 ) -> Result<Option<UserRow>, DbError> {
     let now = Ts::now();
-    let updated_at = if touch { now } else { current.updated_at };
     let (update, revoke) = (db.sql(UPDATE_PROFILE), db.sql(REVOKE_ALL_SESSIONS));
     with_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
         let row: Option<UserRow> = sqlx::query_as(update)
-            .bind(current.id)
-            .bind(&changes.first_name)
-            .bind(&changes.middle_name)
-            .bind(&changes.last_name)
-            .bind(&changes.bio)
-            .bind(changes.is_active)
-            .bind(updated_at)
+            .bind(id)
+            .bind(patch.first_name.is_some())
+            .bind(patch.first_name.as_deref())
+            .bind(patch.middle_name.is_some())
+            .bind(patch.middle_name.clone().flatten())
+            .bind(patch.last_name.is_some())
+            .bind(patch.last_name.clone().flatten())
+            .bind(patch.bio.is_some())
+            .bind(patch.bio.clone().flatten())
+            .bind(patch.is_active.is_some())
+            .bind(patch.is_active)
+            .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
         if let (Some(_), Some(reason)) = (&row, revoke_reason) {
             sqlx::query(revoke)
-                .bind(current.id)
+                .bind(id)
                 .bind(now)
                 .bind(reason)
                 .execute(&mut *tx)

@@ -92,6 +92,45 @@ fn production_refuses_unsafe_secrets() {
 }
 
 #[test]
+fn production_refuses_a_wildcard_origin_with_credentials() {
+    let base = [("APP_ENV", "production"), ("SECRET_KEY", LONG_SECRET)];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = base.to_vec();
+        pairs.extend_from_slice(extra);
+        parse(&pairs)
+    };
+    let refusal = "CORS_ORIGINS: must not contain '*' while CORS_CREDENTIALS is true in production";
+    assert_eq!(with(&[("CORS_ORIGINS", "*")]).unwrap_err(), refusal);
+    assert_eq!(
+        with(&[
+            ("CORS_ORIGINS", "https://app.example, *"),
+            ("CORS_CREDENTIALS", "true")
+        ])
+        .unwrap_err(),
+        refusal
+    );
+    let without = with(&[("CORS_ORIGINS", "*"), ("CORS_CREDENTIALS", "false")])
+        .expect("a wildcard without credentials starts");
+    assert!(without.cors.wildcard());
+    assert!(without.warnings.iter().any(|w| w.contains("CORS_ORIGINS")));
+    let listed = with(&[("CORS_ORIGINS", "https://app.example")]).expect("a listed origin");
+    assert!(listed.cors.credentials && !listed.cors.wildcard());
+}
+
+#[test]
+fn exposed_cors_headers_are_kept_in_byte_order() {
+    let config = parse(&[(
+        "CORS_EXPOSE_HEADERS",
+        "X-Request-ID, Content-Type,Authorization",
+    )])
+    .expect("parses");
+    assert_eq!(
+        config.cors.expose_headers,
+        ["Authorization", "Content-Type", "X-Request-ID"]
+    );
+}
+
+#[test]
 fn development_defaults_match_the_contract() {
     let config = parse(&[]).expect("defaults");
     assert_eq!(
@@ -147,6 +186,26 @@ fn the_binary_exits_2_and_names_the_variable_on_refusal() {
     assert!(
         stderr.contains(
             "error: invalid configuration: SECRET_KEY: must be at least 32 characters in production"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_binary_exits_2_on_a_credentialed_wildcard_in_production() {
+    let output = warden(
+        &["serve"],
+        &[
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", LONG_SECRET),
+            ("CORS_ORIGINS", "*"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "error: invalid configuration: CORS_ORIGINS: must not contain '*' while CORS_CREDENTIALS is true in production"
         ),
         "{stderr}"
     );

@@ -306,10 +306,10 @@ async fn api_health_is_always_200_with_dependency_states() {
 async fn an_unreachable_redis_degrades_health_and_readiness() {
     let app = spawn_app_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
     let ready = app.get("/readyz", None).await;
-    assert_eq!(ready.status, 503);
+    assert_eq!(ready.status, 200, "the fail-open limiter keeps serving");
     assert_eq!(
         ready.body,
-        json!({"status": "not_ready", "checks": {"database": "ok", "redis": "error"}})
+        json!({"status": "degraded", "checks": {"database": "ok", "redis": "error"}})
     );
     let health = app.get("/api/v1/health", None).await;
     assert_eq!(
@@ -319,6 +319,29 @@ async fn an_unreachable_redis_degrades_health_and_readiness() {
     assert_eq!(health.body["data"]["redis"], "disconnected");
     // The API keeps serving: the limiter fails open.
     assert_eq!(app.get("/api/v1/", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_redis_outage_is_unready_only_when_the_limiter_must_fail_closed() {
+    let store = ("RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:1");
+    let open = spawn_app_with(&[store]).await;
+    let ready = open.get("/readyz", None).await;
+    assert_eq!(
+        (ready.status, &ready.body),
+        (
+            200,
+            &json!({"status": "degraded", "checks": {"database": "ok", "redis": "error"}})
+        )
+    );
+    let closed = spawn_app_with(&[store, ("RATE_LIMIT_FAIL_OPEN", "false")]).await;
+    let ready = closed.get("/readyz", None).await;
+    assert_eq!(
+        (ready.status, &ready.body),
+        (
+            503,
+            &json!({"status": "not_ready", "checks": {"database": "ok", "redis": "error"}})
+        )
+    );
 }
 
 #[tokio::test]
@@ -386,7 +409,7 @@ async fn cors_preflight_follows_the_contract_example() {
     assert_eq!(
         reply.header("access-control-expose-headers"),
         Some(
-            "Content-Type, Authorization, X-Request-ID, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After"
+            "Authorization, Content-Type, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-ID"
         )
     );
     assert_eq!(reply.header("vary"), Some("Origin"));
@@ -427,6 +450,34 @@ async fn cors_in_list_mode_echoes_only_listed_origins() {
             .header("access-control-allow-origin")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn cors_exposed_headers_are_listed_in_byte_order_on_every_response() {
+    let app = spawn_app_with(&[(
+        "CORS_EXPOSE_HEADERS",
+        "X-Request-ID,Retry-After,Content-Type,Authorization",
+    )])
+    .await;
+    let sorted = Some("Authorization, Content-Type, Retry-After, X-Request-ID");
+    let plain = app
+        .client
+        .get(app.url("/api/v1/"))
+        .header("origin", "https://a.example");
+    let error = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("origin", "https://a.example");
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/v1/users/1"))
+        .header("origin", "https://a.example")
+        .header("access-control-request-method", "PUT");
+    for (request, status) in [(plain, 200), (error, 401), (preflight, 200)] {
+        let reply = Reply::from(request.send().await.expect("sent")).await;
+        assert_eq!(reply.status, status);
+        assert_eq!(reply.header("access-control-expose-headers"), sorted);
+    }
 }
 
 #[tokio::test]

@@ -106,6 +106,10 @@ const fn per_page(default: i64) -> Query {
     }
 }
 
+const HASH_QUEUE_FULL: (u16, &str) = (
+    503,
+    "`SERVICE_UNAVAILABLE` with `Retry-After: 1`: the password-hashing queue is full (`HASH_QUEUE_MAX`)",
+);
 const USER_404: (u16, &str) = (
     404,
     "`RESOURCE_NOT_FOUND` `User with id=<user_id> not found` (missing or soft-deleted); `NOT_FOUND` when `user_id` is not all digits",
@@ -161,10 +165,13 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         status: 201,
         success: "User created (`User created successfully`)",
         body: Body::Json("UserMessageResponse"),
-        errors: &[(
-            409,
-            "`RESOURCE_ALREADY_EXISTS`: `Username already exists` or `Email already exists` (soft-deleted accounts included)",
-        )],
+        errors: &[
+            (
+                409,
+                "`RESOURCE_ALREADY_EXISTS`: `Username already exists` or `Email already exists` (soft-deleted accounts included)",
+            ),
+            HASH_QUEUE_FULL,
+        ],
     },
     Operation {
         method: "POST",
@@ -185,6 +192,7 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
                 "`INVALID_CREDENTIALS` `Invalid email or password` (unknown or deleted account, wrong password)",
             ),
             (403, "`FORBIDDEN` `User account is deactivated`"),
+            HASH_QUEUE_FULL,
         ],
     },
     Operation {
@@ -609,7 +617,7 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         operation_id: "readyz",
         tag: OPERATIONS,
         summary: "Readiness",
-        description: "Database and (when configured) Redis reachable, and not draining (§7.3).",
+        description: "Database reachable, and not draining (§7.3). Redis down alone is 200 `degraded` (`checks.redis: error`) unless the rate limiter must fail closed on it.",
         auth: Auth::Public,
         query: &[],
         request: None,

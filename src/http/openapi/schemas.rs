@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::LOGIN_MAX_LEN;
+
 /// The error codes of §1.5 (plus the two legacy codes the original's enum had).
 pub const ERROR_CODES: &[&str] = &[
     "BAD_REQUEST",
@@ -231,7 +233,7 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
             "description": "Login (§5.4). The email is trimmed and normalised; the password is not stripped.",
             "properties": {
                 "email": {"type": "string", "format": "email"},
-                "password": {"type": "string", "minLength": 1},
+                "password": {"type": "string", "minLength": 1, "maxLength": LOGIN_MAX_LEN},
             },
             "required": ["email", "password"],
         }),
@@ -484,7 +486,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             vec![
                 (
                     "status",
-                    json!({"enum": ["ready", "not_ready", "shutting_down"]}),
+                    json!({"enum": ["ready", "degraded", "not_ready", "shutting_down"]}),
                 ),
                 (
                     "checks",

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::health::{DependencyState, check};
+use crate::health::{DependencyState, Readiness, check, redis_required};
 use crate::http::envelope;
 use crate::state::AppState;
 
@@ -62,10 +62,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let checks = json!({"database": database, "redis": redis});
     let (status, label) = if state.is_shutting_down() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
-    } else if report.healthy() {
-        (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
+        match report.readiness(redis_required(&state.config)) {
+            Readiness::Ready => (StatusCode::OK, "ready"),
+            Readiness::Degraded => (StatusCode::OK, "degraded"),
+            Readiness::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+        }
     };
     envelope::json(status, json!({"status": label, "checks": checks}))
 }

@@ -13,6 +13,9 @@ const SCRYPT_KEY_LEN: usize = 64;
 const SCRYPT_MAX_LOG_N: u32 = 20;
 const SCRYPT_MAX_R: u32 = 32;
 const SCRYPT_MAX_P: u32 = 16;
+/// scrypt holds 128 × N × r bytes per verification; Werkzeug's own writer needs 32 MiB, and a
+/// planted hash must not make one login allocate gigabytes (N = 2^20, r = 32 would be 4 GiB).
+const SCRYPT_MAX_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
 const PBKDF2_MAX_ITERATIONS: u32 = 10_000_000;
 
 /// Verifies `password` against a `scrypt:`/`pbkdf2:` string; false for every malformed input.
@@ -61,7 +64,8 @@ fn scrypt_key(password: &[u8], salt: &[u8], n: &str, r: &str, p: &str) -> Option
     let in_bounds = n.is_power_of_two()
         && (1..=SCRYPT_MAX_LOG_N).contains(&log_n)
         && (1..=SCRYPT_MAX_R).contains(&r)
-        && (1..=SCRYPT_MAX_P).contains(&p);
+        && (1..=SCRYPT_MAX_P).contains(&p)
+        && scrypt_memory_bytes(n, r) <= SCRYPT_MAX_MEMORY_BYTES;
     if !in_bounds {
         return None;
     }
@@ -69,6 +73,10 @@ fn scrypt_key(password: &[u8], salt: &[u8], n: &str, r: &str, p: &str) -> Option
     let mut key = vec![0u8; SCRYPT_KEY_LEN];
     scrypt::scrypt(password, salt, &params, &mut key).ok()?;
     Some(key)
+}
+
+fn scrypt_memory_bytes(n: u32, r: u32) -> u64 {
+    128 * u64::from(n) * u64::from(r)
 }
 
 /// PBKDF2 with dkLen = digest size (the `hashlib.pbkdf2_hmac` default).
@@ -163,6 +171,28 @@ mod tests {
         let key = "d3b0e815583a18150bba2663b070c956ce9c5015f89dd538996f256d083b501b7fff980bcffd96fd121e282e00ee9cef1b837ab8d32b4ef66c4bc5d8e5dde30c";
         assert!(verify("pw", &format!("scrypt:1024:2:3$abc${key}")));
         assert!(!verify("pw", &format!("scrypt:1024:2:2$abc${key}")));
+    }
+
+    #[test]
+    fn scrypt_hashes_needing_more_than_64_mib_never_match_and_allocate_nothing() {
+        // 128 × N × r: 2^16 × 8 = 64 MiB is the largest accepted; one more doubling is not.
+        assert_eq!(scrypt_memory_bytes(1 << 16, 8), SCRYPT_MAX_MEMORY_BYTES);
+        for method in [
+            "scrypt:131072:8:1",
+            "scrypt:65536:9:1",
+            "scrypt:1048576:32:16",
+            "scrypt:1048576:1:1",
+        ] {
+            let started = std::time::Instant::now();
+            assert!(!verify("pw", &format!("{method}$salt$00")), "{method}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(50),
+                "{method} was computed"
+            );
+        }
+        // Werkzeug's writer (32 MiB) and the 64 MiB edge stay within the bound.
+        assert!(scrypt_memory_bytes(32_768, 8) <= SCRYPT_MAX_MEMORY_BYTES);
+        assert!(scrypt_memory_bytes(1 << 19, 1) <= SCRYPT_MAX_MEMORY_BYTES);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 
 use serde_json::json;
 
-use super::{Cases, USERNAME_PATTERN, snapshot, super_admin, unchanged, user_json};
-use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app};
+use super::{
+    Cases, PERMISSIONS, ROLES, USERNAME_PATTERN, snapshot, super_admin, unchanged, user_json,
+};
+use crate::helpers::{PASSWORD, spawn_app};
 
 #[tokio::test]
 async fn lookalike_usernames_are_refused_by_the_pattern() {
@@ -36,7 +38,6 @@ async fn lookalike_usernames_are_refused_by_the_pattern() {
         ("superscript digit", "victim\u{b9}"),
         ("Arabic-Indic digit", "victim\u{661}"),
         ("emoji", "victim\u{1f600}"),
-        ("NUL", "victim\u{0}"),
     ];
     for (label, username) in lookalikes {
         let reply = unchanged(&app, label, || async {
@@ -206,7 +207,6 @@ async fn lookalike_emails_and_passwords_never_reach_another_account() {
         "victim@example.com\u{202e}",
         "victim@EXAMPLE.COM",
         "victim@exa\u{ad}mple.com",
-        "victim\u{0}@example.com",
     ] {
         let reply = unchanged(&app, email, || async {
             app.post("/api/v1/auth/register", None, json!({"username": "lookalike", "email": email, "password": PASSWORD, "first_name": "A"})).await
@@ -228,32 +228,125 @@ async fn lookalike_emails_and_passwords_never_reach_another_account() {
     let _ = victim;
 }
 
+pub const NUL: &str = "Value error, Text must not contain the NUL character";
+
 #[tokio::test]
-async fn nul_and_control_characters_in_free_text_never_cause_a_server_error() {
-    // PostgreSQL cannot store U+0000 in text (SQLSTATE 22021, a data error → 400 §1.7);
-    // SQLite stores it. Either way: never a 5xx, and a refusal writes nothing.
-    let cases = Cases::new("nul_and_control_characters_in_free_text_never_cause_a_server_error");
+async fn nul_characters_are_refused_with_422_on_every_backend_and_change_nothing() {
+    // PostgreSQL cannot store U+0000 in text; SQLite could. Both refuse it the same way, before
+    // any length or pattern rule of the field.
+    let cases =
+        Cases::new("nul_characters_are_refused_with_422_on_every_backend_and_change_nothing");
     let app = spawn_app().await;
     let (me, token) = app.user("self").await;
-    for (i, text) in [
-        "a\u{0}b",
-        "\u{0}",
-        "line\r\nbreak",
-        "bell\u{7}",
-        "esc\u{1b}[31m",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let before = snapshot(&app).await;
-        let reply = app
-            .post("/api/v1/auth/register", None, json!({"username": format!("ctl{i}"), "email": format!("ctl{i}@example.com"), "password": PASSWORD, "first_name": text, "bio": text}))
+    let (_, admin) = super_admin(&app).await;
+    let register = |field: &'static str, text: &'static str| {
+        let mut body = json!({"username": "nul_user", "email": "nul@example.com", "password": PASSWORD, "first_name": "A"});
+        body[field] = json!(text);
+        body
+    };
+    for text in ["a\u{0}b", "\u{0}", "victim\u{0}", "\u{0}x@example.com"] {
+        for field in [
+            "username",
+            "email",
+            "password",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "bio",
+        ] {
+            let reply = unchanged(&app, text, || async {
+                app.post("/api/v1/auth/register", None, register(field, text))
+                    .await
+            })
             .await;
-        if accepted_or_refused_unchanged(&app, &reply, 201, &before, text).await {
-            assert_eq!(reply.body["data"]["bio"], text.trim(), "{text:?}");
+            reply.assert_error(422, "VALIDATION_ERROR", "Validation failed");
+            assert_eq!(reply.details(), &json!({ field: NUL }), "{field} {text:?}");
+            cases.hit();
         }
+        for field in ["first_name", "middle_name", "last_name", "bio"] {
+            let reply = unchanged(&app, text, || async {
+                app.put(
+                    &format!("/api/v1/users/{me}"),
+                    Some(&token),
+                    json!({ field: text }),
+                )
+                .await
+            })
+            .await;
+            reply.assert_error(422, "VALIDATION_ERROR", "Validation failed");
+            assert_eq!(reply.details(), &json!({ field: NUL }), "{field} {text:?}");
+            cases.hit();
+        }
+        for (body, key) in [
+            (json!({"name": text, "display_name": "Nul Role"}), "name"),
+            (
+                json!({"name": "nul_role", "display_name": text}),
+                "display_name",
+            ),
+            (
+                json!({"name": "nul_role", "display_name": "Nul Role", "description": text}),
+                "description",
+            ),
+            (
+                json!({"name": "nul_role", "display_name": "Nul Role", "permissions": ["users:read", text]}),
+                "permissions.1",
+            ),
+        ] {
+            let reply = unchanged(&app, text, || async {
+                app.post(&format!("{ROLES}/"), Some(&admin), body).await
+            })
+            .await;
+            reply.assert_error(422, "VALIDATION_ERROR", "Validation failed");
+            assert_eq!(reply.details(), &json!({ key: NUL }), "{key} {text:?}");
+            cases.hit();
+        }
+        let reply = unchanged(&app, text, || async {
+            app.post(
+                &format!("{ROLES}/users/{me}"),
+                Some(&admin),
+                json!({"role_name": text}),
+            )
+            .await
+        })
+        .await;
+        reply.assert_error(422, "VALIDATION_ERROR", "Validation failed");
+        assert_eq!(reply.details(), &json!({"role_name": NUL}), "{text:?}");
         cases.hit();
-        let before = snapshot(&app).await;
+        let query = format!("{PERMISSIONS}/?resource={}", super::segment(text));
+        let reply = unchanged(&app, text, || async { app.get(&query, Some(&admin)).await }).await;
+        reply.assert_error(422, "VALIDATION_ERROR", "Validation failed");
+        assert_eq!(reply.details(), &json!({"resource": NUL}), "{text:?}");
+        cases.hit();
+        let reply = unchanged(&app, text, || async {
+            app.post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "nul@example.com", "password": text}),
+            )
+            .await
+        })
+        .await;
+        reply.assert_error(422, "VALIDATION_ERROR", "Validation failed");
+        assert_eq!(reply.details(), &json!({"password": NUL}), "{text:?}");
+        cases.hit();
+    }
+}
+
+#[tokio::test]
+async fn control_characters_other_than_nul_in_free_text_are_stored_literally() {
+    let cases = Cases::new("control_characters_other_than_nul_in_free_text_are_stored_literally");
+    let app = spawn_app().await;
+    let (me, token) = app.user("self").await;
+    for (i, text) in ["line\r\nbreak", "bell\u{7}", "esc\u{1b}[31m", "del\u{7f}"]
+        .into_iter()
+        .enumerate()
+    {
+        let reply = app
+            .post("/api/v1/auth/register", None, json!({"username": format!("ctl{i}"), "email": format!("ctl{i}@example.com"), "password": PASSWORD, "first_name": "A", "bio": text}))
+            .await;
+        assert_eq!(reply.status, 201, "{text:?}: {}", reply.text);
+        assert_eq!(reply.body["data"]["bio"], text, "{text:?}");
+        cases.hit();
         let reply = app
             .put(
                 &format!("/api/v1/users/{me}"),
@@ -261,31 +354,8 @@ async fn nul_and_control_characters_in_free_text_never_cause_a_server_error() {
                 json!({"bio": text}),
             )
             .await;
-        accepted_or_refused_unchanged(&app, &reply, 200, &before, text).await;
+        assert_eq!(reply.status, 200, "{text:?}: {}", reply.text);
+        assert_eq!(reply.body["data"]["bio"], text, "{text:?}");
         cases.hit();
-    }
-}
-
-/// True when `reply` is the success status; otherwise it must be the §1.7 data-error 400 and the
-/// database must be exactly as `before` (never a 5xx, never a partial write).
-async fn accepted_or_refused_unchanged(
-    app: &TestApp,
-    reply: &Reply,
-    success: u16,
-    before: &[String],
-    text: &str,
-) -> bool {
-    match reply.status {
-        status if status == success => true,
-        400 => {
-            reply.assert_error(
-                400,
-                "BAD_REQUEST",
-                "The provided data could not be processed. Please check your input.",
-            );
-            assert_eq!(snapshot(app).await, before, "{text:?}");
-            false
-        }
-        other => panic!("{text:?}: unexpected {other}: {}", reply.text),
     }
 }
