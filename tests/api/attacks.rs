@@ -8,6 +8,7 @@
 
 mod admin;
 mod bodies;
+mod exhaustion;
 mod headers;
 mod injection;
 mod throttle;
