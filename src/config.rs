@@ -133,7 +133,7 @@ pub struct RateLimitSettings {
 /// (docs/operations.md, "Connections and client limits").
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionSettings {
-    /// A request head not complete this long after its first byte, or after the previous
+    /// A request head not complete this long after the connection opened, or after the previous
     /// response on a keep-alive connection, closes the connection.
     pub header_read_timeout_secs: u64,
     /// A larger request head is answered 431 and the connection closes.
