@@ -9,7 +9,8 @@ SIGTERM/SIGINT and when the overall deadline passes.
 
     WARDEN_BIN=target/release/warden python3 chaos/chaos.py [scenario ...]
 
-Scenarios: pg_outage redis_outage sigterm logs scaleout (default: all, in that order).
+Scenarios: pg_outage redis_outage sigterm logs scaleout slowloris method_flood (default: all, in
+that order).
 Tuning (environment): see chaos/README.md. Exit status: 0 when every assertion held, 1 otherwise,
 2 on a harness error (missing binary, cluster would not start), 124 when the deadline passed.
 """
@@ -72,7 +73,8 @@ SECRET_KEY = "chaos-" + "k" * 40
 PASSWORD = "Chaos-Pass123"
 RUN_ID = "%x" % (int(time.time() * 1000) % 0xFFFFFFF)
 IS_ROOT = os.geteuid() == 0
-ALL_SCENARIOS = ["pg_outage", "redis_outage", "sigterm", "logs", "scaleout"]
+ALL_SCENARIOS = ["pg_outage", "redis_outage", "sigterm", "logs", "scaleout", "slowloris",
+                 "method_flood"]
 T0 = time.monotonic()
 
 
@@ -1269,12 +1271,185 @@ def scenario_scaleout(pg: Postgres, redis: Redis) -> Scenario:
     return s
 
 
+def rss_mb(w: Warden) -> float:
+    """Resident set size of the warden process, from /proc (MiB)."""
+    assert w.proc is not None
+    with open(f"/proc/{w.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def settle_rss(w: Warden, secs: float = 1.0) -> float:
+    """RSS after a short pause, so freed memory has been returned."""
+    time.sleep(secs)
+    return rss_mb(w)
+
+
+SLOWLORIS_CONNS = env_int("CHAOS_SLOWLORIS_CONNS", 600)
+SLOWLORIS_TIMEOUT_SECS = 3  # HEADER_READ_TIMEOUT_SECS for that scenario
+SLOWLORIS_RSS_GROWTH_MB = env_float("CHAOS_SLOWLORIS_RSS_MB", 150.0)
+FLOOD_REQUESTS = env_int("CHAOS_FLOOD_REQUESTS", 10000)
+FLOOD_RSS_GROWTH_MB = env_float("CHAOS_FLOOD_RSS_MB", 15.0)
+FLOOD_METRICS_MAX_BYTES = 64 * 1024
+
+
+def open_slow_client(port: int, header_bytes: int) -> socket.socket | None:
+    """A connection that sends a request head of about `header_bytes` and never finishes it."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return None
+    head = b"GET /livez HTTP/1.1\r\nHost: warden\r\n"
+    line = b"X-Slow: " + b"a" * 1000 + b"\r\n"
+    try:
+        sock.sendall(head + line * max(1, header_bytes // len(line)))
+    except OSError:
+        pass  # answered 431 and closed while we were still sending
+    return sock
+
+
+def wait_all_closed(socks: list[socket.socket], timeout: float) -> tuple[int, int]:
+    """Wait until the server has closed every socket; returns (closed, answered 431)."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    for sock in socks:
+        sock.setblocking(False)
+        sel.register(sock, selectors.EVENT_READ)
+    closed, got_431, deadline = 0, 0, now() + timeout
+    while closed < len(socks) and now() < deadline:
+        for key, _ in sel.select(timeout=0.5):
+            sock = key.fileobj
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if data.startswith(b"HTTP/1.1 431"):
+                got_431 += 1
+            if not data:
+                closed += 1
+                sel.unregister(sock)
+    sel.close()
+    return closed, got_431
+
+
+def scenario_slowloris(pg: Postgres, redis: Redis | None) -> Scenario:
+    """Many clients that never finish their request heads (issue 17, item 2): half send heads
+    below MAX_HEADER_BYTES and stall, half send ~390 KB heads. RSS stays bounded, the server
+    answers others meanwhile, and every slow connection is closed by the header timeout."""
+    s = Scenario("slowloris")
+    url = pg.createdb(f"chaos_slow_{RUN_ID}")
+    work = make_tempdir("slowloris")
+    w = Warden("slow", base_env(free_port(), url,
+                                HEADER_READ_TIMEOUT_SECS=str(SLOWLORIS_TIMEOUT_SECS)), work)
+    w.start()
+    w.wait_ready()
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(20):
+            request(w.port, "GET", "/api/v1/", timeout=5)
+        base = settle_rss(w)
+        t0 = now()
+        for i in range(SLOWLORIS_CONNS):
+            sock = open_slow_client(w.port, 390_000 if i % 2 else 60_000)
+            if sock is not None:
+                socks.append(sock)
+        opened = now() - t0
+        peak = rss_mb(w)
+        probe = request(w.port, "GET", "/livez", timeout=5)
+        closed, got_431 = wait_all_closed(socks, SLOWLORIS_TIMEOUT_SECS + 15)
+        after = settle_rss(w, 2.0)
+        s.fig("connections", f"{len(socks)} opened in {opened:.1f}s")
+        s.fig("RSS MB before / peak / after", f"{base:.0f} / {peak:.0f} / {after:.0f}")
+        s.fig("answered 431", got_431)
+        s.check("every slow connection was accepted", len(socks) == SLOWLORIS_CONNS,
+                len(socks))
+        s.check(f"RSS growth under the attack below {SLOWLORIS_RSS_GROWTH_MB:.0f} MB",
+                peak - base < SLOWLORIS_RSS_GROWTH_MB, f"{peak - base:.0f} MB")
+        s.check("a request during the attack is answered", probe.status == 200,
+                probe.status or probe.err)
+        s.check("oversized heads answered 431", got_431 >= len(socks) // 2 - 5, got_431)
+        s.check(f"every slow connection closed within the {SLOWLORIS_TIMEOUT_SECS}s header "
+                "timeout (+ margin)", closed == len(socks), f"{closed}/{len(socks)}")
+        s.check(f"RSS after the attack within {SLOWLORIS_RSS_GROWTH_MB:.0f} MB of the start",
+                after - base < SLOWLORIS_RSS_GROWTH_MB, f"{after - base:.0f} MB")
+        common_checks(s, [w], [])
+    finally:
+        for sock in socks:
+            sock.close()
+        w.sigterm()
+        w.wait_exit(SHUTDOWN_TIMEOUT_SECS + 5)
+    return s
+
+
+def flood_methods(port: int, count: int, batch: int = 200) -> int:
+    """`count` requests with made-up methods over one keep-alive connection, pipelined in
+    batches; returns how many were answered."""
+    answered = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for start in range(0, count, batch):
+            n = min(batch, count - start)
+            sock.sendall(b"".join(f"M{i:07d} /nope HTTP/1.1\r\nHost: warden\r\n\r\n".encode()
+                                  for i in range(start, start + n)))
+            buf, seen = b"", 0
+            while seen < n:
+                chunk = sock.recv(1 << 16)
+                if not chunk:
+                    return answered + seen
+                buf += chunk
+                seen = buf.count(b"HTTP/1.1 ")
+            answered += n
+    return answered
+
+
+def scenario_method_flood(pg: Postgres, redis: Redis | None) -> Scenario:
+    """Requests with made-up methods (issue 17, item 1): the `method` label stays bounded, so
+    neither RSS nor the /metrics body grows with the number of methods."""
+    s = Scenario("method_flood")
+    url = pg.createdb(f"chaos_flood_{RUN_ID}")
+    work = make_tempdir("method-flood")
+    w = Warden("flood", base_env(free_port(), url), work)
+    w.start()
+    w.wait_ready()
+    try:
+        for _ in range(20):
+            request(w.port, "GET", "/api/v1/", timeout=5)
+        base = settle_rss(w)
+        t0 = now()
+        answered = flood_methods(w.port, FLOOD_REQUESTS)
+        took = now() - t0
+        after = settle_rss(w)
+        scrape = request(w.port, "GET", "/metrics", timeout=10)
+        body = scrape.body if isinstance(scrape.body, str) else ""
+        other = metric(w.port, 'warden_http_requests_total{method="OTHER"')
+        s.fig("requests", f"{answered} answered in {took:.1f}s")
+        s.fig("RSS MB before / after", f"{base:.0f} / {after:.0f}")
+        s.fig("/metrics bytes", len(body))
+        s.check("every flood request answered", answered == FLOOD_REQUESTS, answered)
+        s.check("made-up methods counted as OTHER", other == FLOOD_REQUESTS, other)
+        s.check("no made-up method in /metrics", "M000" not in body, "")
+        s.check(f"/metrics below {FLOOD_METRICS_MAX_BYTES} bytes",
+                0 < len(body) < FLOOD_METRICS_MAX_BYTES, len(body))
+        s.check(f"RSS growth below {FLOOD_RSS_GROWTH_MB:.0f} MB",
+                after - base < FLOOD_RSS_GROWTH_MB, f"{after - base:.1f} MB")
+        common_checks(s, [w], [])
+    finally:
+        w.sigterm()
+        w.wait_exit(SHUTDOWN_TIMEOUT_SECS + 5)
+    return s
+
+
 SCENARIOS = {
     "pg_outage": scenario_pg_outage,
     "redis_outage": scenario_redis_outage,
     "sigterm": scenario_sigterm,
     "logs": scenario_logs,
     "scaleout": scenario_scaleout,
+    "slowloris": scenario_slowloris,
+    "method_flood": scenario_method_flood,
 }
 
 

@@ -1,7 +1,7 @@
 //! `App::build(config)`: connect, migrate or check the schema, bind; then
 //! `run_until_stopped` serves until a shutdown signal and drains within a bounded time.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::router;
+use crate::http::serve::serve;
 use crate::ratelimit::LimiterStore;
 use crate::state::AppState;
 use crate::store::seed::SeedReport;
@@ -171,24 +172,18 @@ impl App {
             tracing::info!("shutdown started");
             let _ = signalled_tx.send(());
         };
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, service)
-            .with_graceful_shutdown(graceful)
-            .into_future();
+        let limits = state.config.connections;
+        let server = serve(listener, router, limits, graceful);
         let mut server = std::pin::pin!(server);
-        let result = tokio::select! {
-            result = &mut server => result,
-            _ = signalled_rx => match tokio::time::timeout(drain, &mut server).await {
-                Ok(result) => result,
-                Err(_) => {
-                    tracing::warn!(drain_secs = drain.as_secs(), "drain time exceeded; closing remaining connections");
-                    Ok(())
-                }
+        tokio::select! {
+            () = &mut server => {},
+            _ = signalled_rx => if tokio::time::timeout(drain, &mut server).await.is_err() {
+                tracing::warn!(drain_secs = drain.as_secs(), "drain time exceeded; closing remaining connections");
             },
-        };
+        }
         state.db.close().await;
         tracing::info!("shutdown finished");
-        result
+        Ok(())
     }
 }
 

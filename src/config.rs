@@ -129,6 +129,19 @@ pub struct RateLimitSettings {
     pub trusted_proxies: TrustedProxies,
 }
 
+/// Limits that keep slow or idle clients from holding the process's memory
+/// (docs/operations.md, "Connections and client limits").
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionSettings {
+    /// A request head not complete this long after the connection opened, or after the previous
+    /// response on a keep-alive connection, closes the connection.
+    pub header_read_timeout_secs: u64,
+    /// A larger request head is answered 431 and the connection closes.
+    pub max_header_bytes: usize,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct LogSettingsConfig {
     pub filter: String,
@@ -163,6 +176,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Callers that may wait for a password-hashing slot; more are answered 503 at once.
     pub hash_queue_max: usize,
+    pub connections: ConnectionSettings,
     pub metrics_enabled: bool,
     pub log: LogSettingsConfig,
     /// Startup warnings collected while parsing; logged once logging is up.
@@ -247,6 +261,19 @@ impl Reader<'_> {
         let value = self.int_or(name, default)?;
         if value <= T::default() {
             return Err(ConfigError::new(name, "must be a positive integer"));
+        }
+        Ok(value)
+    }
+    fn within<T>(&self, name: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display,
+    {
+        let value = self.int_or(name, default)?;
+        if value < min || value > max {
+            return Err(ConfigError::new(
+                name,
+                format!("must be between {min} and {max}"),
+            ));
         }
         Ok(value)
     }
@@ -481,6 +508,14 @@ fn parse_rate_limit(
     })
 }
 
+fn parse_connections(r: &Reader<'_>) -> Result<ConnectionSettings, ConfigError> {
+    Ok(ConnectionSettings {
+        header_read_timeout_secs: r.within("HEADER_READ_TIMEOUT_SECS", 10, 1, 3600)?,
+        max_header_bytes: r.within("MAX_HEADER_BYTES", 65_536, 1_024, 1_048_576)?,
+        max_connections: r.within("MAX_CONNECTIONS", 10_000, 1, 1_000_000)?,
+    })
+}
+
 fn parse_log(r: &Reader<'_>, env: Environment) -> Result<LogSettingsConfig, ConfigError> {
     let default_level = match env {
         Environment::Development => "debug",
@@ -585,6 +620,7 @@ impl Config {
             rate_limit,
             max_body_bytes: r.positive("MAX_BODY_BYTES", 1_048_576)?,
             hash_queue_max: r.int_or("HASH_QUEUE_MAX", 64usize)?,
+            connections: parse_connections(&r)?,
             metrics_enabled: r.bool_or("METRICS_ENABLED", true)?,
             log,
             warnings,

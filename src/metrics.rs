@@ -9,16 +9,33 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+/// The `method` label values (docs/operations.md, "Connections and client limits"); every other
+/// method is `OTHER`, so a client cannot mint series by inventing methods.
+const LABELLED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+const OTHER_METHOD: &str = "OTHER";
+
+/// The `method` label of a request: HEAD is counted as GET (as for rate limits), a standard
+/// method is itself, anything else `OTHER`.
+pub fn method_label(method: &http::Method) -> &'static str {
+    if method == http::Method::HEAD {
+        return "GET";
+    }
+    LABELLED_METHODS
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or(OTHER_METHOD)
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
 }
 
@@ -186,10 +203,75 @@ impl Metrics {
         if encode(&mut out, &self.registry).is_err() {
             out.clear();
         }
-        // The OpenMetrics `# EOF` trailer is not part of format 0.0.4.
-        if let Some(stripped) = out.strip_suffix("# EOF\n") {
-            out.truncate(stripped.len());
+        to_text_format_004(&out)
+    }
+}
+
+/// Turn the encoder's OpenMetrics text into format 0.0.4: there, `# HELP`/`# TYPE` must name a
+/// counter exactly as its samples do (`..._total`), or parsers treat the samples as untyped and
+/// keep one series of each; and the `# EOF` trailer does not exist.
+fn to_text_format_004(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .filter(|name| !name.ends_with("_total"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 8 * counters.len());
+    for line in openmetrics.lines().filter(|line| *line != "# EOF") {
+        out.push_str(&declare_as_sampled(line, &counters));
+        out.push('\n');
+    }
+    out
+}
+
+/// A `# HELP name` or `# TYPE name` line of a counter, renamed to `name_total`.
+fn declare_as_sampled(line: &str, counters: &[&str]) -> String {
+    for keyword in ["# HELP ", "# TYPE "] {
+        let Some(rest) = line.strip_prefix(keyword) else {
+            continue;
+        };
+        let name = rest.split(' ').next().unwrap_or_default();
+        if counters.contains(&name) {
+            return format!("{keyword}{name}_total{}", &rest[name.len()..]);
         }
-        out
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_declared_with_the_name_of_their_samples() {
+        let openmetrics = "# HELP warden_auth_logins Successful logins.\n\
+            # TYPE warden_auth_logins counter\n\
+            warden_auth_logins_total 3\n\
+            # HELP warden_pool Pool.\n\
+            # TYPE warden_pool gauge\n\
+            warden_pool 1\n\
+            # EOF\n";
+        assert_eq!(
+            to_text_format_004(openmetrics),
+            "# HELP warden_auth_logins_total Successful logins.\n\
+            # TYPE warden_auth_logins_total counter\n\
+            warden_auth_logins_total 3\n\
+            # HELP warden_pool Pool.\n\
+            # TYPE warden_pool gauge\n\
+            warden_pool 1\n"
+        );
+    }
+
+    #[test]
+    fn only_standard_methods_are_labels_of_their_own() {
+        let label = |m: &str| method_label(&http::Method::from_bytes(m.as_bytes()).unwrap());
+        assert_eq!(label("GET"), "GET");
+        assert_eq!(label("HEAD"), "GET");
+        assert_eq!(label("PATCH"), "PATCH");
+        assert_eq!(label("OPTIONS"), "OPTIONS");
+        assert_eq!(label("M0000001"), "OTHER");
+        assert_eq!(label("get"), "OTHER");
+        assert_eq!(label("CONNECT"), "OTHER");
     }
 }

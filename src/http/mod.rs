@@ -5,6 +5,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod serve;
 
 use axum::Router;
 use axum::http::header::ALLOW;

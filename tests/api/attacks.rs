@@ -11,6 +11,7 @@ mod bodies;
 mod exhaustion;
 mod headers;
 mod injection;
+mod request_heads;
 mod throttle;
 mod tokens;
 mod unicode;

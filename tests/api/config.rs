@@ -148,6 +148,49 @@ fn development_defaults_match_the_contract() {
 }
 
 #[test]
+fn connection_limits_default_to_the_contract_and_refuse_values_out_of_range() {
+    let limits = parse(&[]).expect("defaults").connections;
+    assert_eq!(
+        (
+            limits.header_read_timeout_secs,
+            limits.max_header_bytes,
+            limits.max_connections
+        ),
+        (10, 65_536, 10_000)
+    );
+    for (name, value) in [
+        ("HEADER_READ_TIMEOUT_SECS", "0"),
+        ("HEADER_READ_TIMEOUT_SECS", "3601"),
+        ("MAX_HEADER_BYTES", "1023"),
+        ("MAX_HEADER_BYTES", "1048577"),
+        ("MAX_HEADER_BYTES", "lots"),
+        ("MAX_CONNECTIONS", "0"),
+        ("MAX_CONNECTIONS", "-5"),
+    ] {
+        let err = parse(&[(name, value)]).expect_err("refused");
+        assert!(
+            err.starts_with(&format!("{name}: ")),
+            "{name}={value} gave {err}"
+        );
+    }
+    let set = parse(&[
+        ("HEADER_READ_TIMEOUT_SECS", "3"),
+        ("MAX_HEADER_BYTES", "8192"),
+        ("MAX_CONNECTIONS", "64"),
+    ])
+    .expect("in range")
+    .connections;
+    assert_eq!(
+        (
+            set.header_read_timeout_secs,
+            set.max_header_bytes,
+            set.max_connections
+        ),
+        (3, 8192, 64)
+    );
+}
+
+#[test]
 fn secrets_never_appear_in_debug_output() {
     let config = parse(&[
         ("SECRET_KEY", "super-secret-value-xyz"),

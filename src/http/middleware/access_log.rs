@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use crate::error::ErrorPayload;
 use crate::http::middleware::{ClientIp, RouteLabel};
-use crate::metrics::{RequestLabels, RouteLabels};
+use crate::metrics::{RequestLabels, RouteLabels, method_label};
 use crate::state::AppState;
 
 /// Routes whose successful answers are logged at DEBUG (probes would drown the log).
@@ -21,7 +21,7 @@ pub async fn log_and_measure(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method());
     let client_ip = request
         .extensions()
         .get::<ClientIp>()
@@ -44,16 +44,11 @@ pub async fn log_and_measure(
         .extensions()
         .get::<RouteLabel>()
         .map_or_else(|| "unmatched".to_string(), |label| label.0.clone());
-    let metric_method = if method == "HEAD" {
-        "GET".to_string()
-    } else {
-        method.clone()
-    };
     state
         .metrics
         .http_requests
         .get_or_create(&RequestLabels {
-            method: metric_method.clone(),
+            method,
             route: route.clone(),
             status,
         })
@@ -62,7 +57,7 @@ pub async fn log_and_measure(
         .metrics
         .http_duration
         .get_or_create(&RouteLabels {
-            method: metric_method,
+            method,
             route: route.clone(),
         })
         .observe(elapsed.as_secs_f64());
