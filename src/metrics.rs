@@ -33,6 +33,11 @@ pub struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabel {
+    pub event: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FromLabel {
     pub from: &'static str,
 }
@@ -65,6 +70,8 @@ pub struct Metrics {
     pub auth_failures: Family<ReasonLabel, Counter>,
     pub sessions_revoked: Family<ReasonLabel, Counter>,
     pub password_rehashes: Family<FromLabel, Counter>,
+    pub account_throttles: Counter,
+    pub audit_events: Family<EventLabel, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -91,6 +98,8 @@ impl Metrics {
             auth_failures: Family::default(),
             sessions_revoked: Family::default(),
             password_rehashes: Family::default(),
+            account_throttles: Counter::default(),
+            audit_events: Family::default(),
             registry,
         };
         metrics.register_all()
@@ -149,7 +158,21 @@ impl Metrics {
             "Password hashes upgraded on login",
             self.password_rehashes.clone(),
         );
+        r.register(
+            "account_throttles",
+            "Emails whose failed logins reached the per-account limit",
+            self.account_throttles.clone(),
+        );
+        r.register(
+            "audit_events",
+            "Security audit events recorded",
+            self.audit_events.clone(),
+        );
         self
+    }
+
+    pub fn audit_event(&self, event: &'static str) {
+        self.audit_events.get_or_create(&EventLabel { event }).inc();
     }
 
     pub fn auth_failure(&self, reason: &'static str) {

@@ -1,14 +1,14 @@
 //! `AppState`: everything a request handler needs, cheap to clone.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::ratelimit::LimiterStore;
+use crate::ratelimit::{AccountLimits, AccountThrottle, LimiterStore};
 use crate::security::jwt::JwtKeys;
 use crate::store::Db;
 use crate::throttle::LogThrottle;
@@ -30,6 +30,11 @@ pub struct Inner {
     /// Bounds concurrent password hashing so memory stays flat under a login burst
     /// (each Argon2id verification holds 19 MiB).
     pub hashing: Semaphore,
+    /// Password verifications started (tests prove with it that a throttled login hashes nothing).
+    pub password_checks: AtomicU64,
+    /// Failed password checks per email (docs/architecture.md, "Account protection").
+    pub account_throttle: AccountThrottle,
+    pub account_throttle_failure_log: LogThrottle,
     pub db_failure_log: LogThrottle,
     pub redis_failure_log: LogThrottle,
     pub limiter_failure_log: LogThrottle,
@@ -52,7 +57,15 @@ impl AppState {
         db: Db,
         limiter: Option<LimiterStore>,
         health_redis: Option<LimiterStore>,
+        counter_store: &LimiterStore,
     ) -> Self {
+        let account_throttle = AccountThrottle::new(
+            counter_store,
+            AccountLimits {
+                max_failures: config.account.max_failures,
+                window: std::time::Duration::from_secs(config.account.window_secs),
+            },
+        );
         let keys = JwtKeys::new(config.jwt_secret.expose().as_bytes());
         let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
         // One hash per core: more only queues CPU work and costs 19 MiB each (bench: login RSS).
@@ -67,6 +80,9 @@ impl AppState {
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
             hashing: Semaphore::new(permits),
+            password_checks: AtomicU64::new(0),
+            account_throttle,
+            account_throttle_failure_log: LogThrottle::default(),
             db_failure_log: LogThrottle::default(),
             health_probe: crate::health::HealthProbe::default(),
             redis_failure_log: LogThrottle::default(),

@@ -133,9 +133,12 @@ async fn create_admin_steps(config: Config, request: CreateAdmin) -> Result<u8, 
         last_name: new_user.last_name.as_ref().map(|n| n.as_str()),
         bio: None,
     };
-    let (user, _) = users::insert_with_roles(&db, &row, std::slice::from_ref(&role.name))
-        .await
-        .map_err(|e| failed(&e))?;
+    // No audit event: the operator's shell is not a request (the command prints what it did).
+    let user =
+        users::insert_with_roles(&db, &row, std::slice::from_ref(&role.name), |_| Vec::new())
+            .await
+            .map_err(|e| failed(&e))?
+            .row;
     println!("created super admin {} (id {})", user.username, user.id);
     Ok(exit::OK)
 }

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
 use crate::with_pool;
@@ -134,13 +135,22 @@ pub async fn any_user_exists(db: &Db) -> Result<bool, DbError> {
     Ok(count > 0)
 }
 
-/// Insert the user and assign the named roles in one transaction. Returns the row and the
-/// role names that matched no live role (skipped).
+/// What [`insert_with_roles`] stored.
+pub struct InsertedUser {
+    pub row: UserRow,
+    /// Role names that matched no live role.
+    pub skipped_roles: Vec<String>,
+    pub events: Vec<NewAuditEvent>,
+}
+
+/// Insert the user, assign the named roles and store the audit events `audit` derives from the
+/// new row, in one transaction.
 pub async fn insert_with_roles(
     db: &Db,
     user: &NewUserRow<'_>,
     roles: &[String],
-) -> Result<(UserRow, Vec<String>), DbError> {
+    audit: impl FnOnce(&UserRow) -> Vec<NewAuditEvent>,
+) -> Result<InsertedUser, DbError> {
     let now = Ts::now();
     let (insert, assign) = (db.sql(INSERT), db.sql(ASSIGN_ROLE_BY_NAME));
     with_pool!(db, |pool| {
@@ -168,8 +178,14 @@ pub async fn insert_with_roles(
                 skipped.push(role.clone());
             }
         }
+        let events = audit(&row);
+        audit_events::insert_all(db, &mut *tx, &events).await?;
         tx.commit().await?;
-        Ok((row, skipped))
+        Ok(InsertedUser {
+            row,
+            skipped_roles: skipped,
+            events,
+        })
     })
 }
 
