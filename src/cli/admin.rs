@@ -164,7 +164,7 @@ async fn assign_admin_steps(config: Config, raw_username: &str) -> Result<u8, u8
         println!("user '{username}' not found");
         return Err(exit::FAILURE);
     };
-    if rbac::assign_role(&db, user.id, role.id, None)
+    if rbac::assign_role(&db, user.id, role.id, None, &[])
         .await
         .map_err(|e| failed(&e))?
     {

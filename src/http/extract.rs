@@ -160,6 +160,13 @@ impl QuerySchema for domain::PermissionListQuery {
     }
 }
 
+impl QuerySchema for domain::AuditQuery {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, ValidationErrors> {
+        let known = crate::service::audit::EventKind::ALL.map(|kind| kind.as_str());
+        domain::parse_audit_query(pairs, &known)
+    }
+}
+
 impl<T: QuerySchema, S: Send + Sync> FromRequestParts<S> for ValidQuery<T> {
     type Rejection = AppError;
 

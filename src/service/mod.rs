@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account_guard;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod grants;
 pub mod passwords;

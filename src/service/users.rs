@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::domain::{UserIdParam, UserListQuery, UserUpdate};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
+use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::users::{self, UserChanges, UserRow};
@@ -97,12 +98,43 @@ fn merge(current: &UserRow, update: &UserUpdate) -> UserChanges {
     }
 }
 
-fn changed(current: &UserRow, changes: &UserChanges) -> bool {
-    current.first_name != changes.first_name
-        || current.middle_name != changes.middle_name
-        || current.last_name != changes.last_name
-        || current.bio != changes.bio
-        || current.is_active != changes.is_active
+/// The names of the columns whose stored value changes (never the values: `bio` is private).
+fn changed_fields(current: &UserRow, changes: &UserChanges) -> Vec<&'static str> {
+    [
+        ("first_name", current.first_name != changes.first_name),
+        ("middle_name", current.middle_name != changes.middle_name),
+        ("last_name", current.last_name != changes.last_name),
+        ("bio", current.bio != changes.bio),
+        ("is_active", current.is_active != changes.is_active),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
+/// `user.updated` for a stored change, and `user.deactivated` when `is_active` became false.
+fn update_events(
+    caller: &Caller,
+    target_id: i32,
+    fields: &[&'static str],
+    deactivated: bool,
+) -> Vec<AuditEvent> {
+    let caller_id = caller.user.id;
+    let mut events = Vec::new();
+    if !fields.is_empty() {
+        events.push(AuditEvent::UserUpdated {
+            caller_id,
+            target_id,
+            fields: fields.to_vec(),
+        });
+    }
+    if deactivated {
+        events.push(AuditEvent::UserDeactivated {
+            caller_id,
+            target_id,
+        });
+    }
+    events
 }
 
 pub async fn update(
@@ -110,6 +142,7 @@ pub async fn update(
     caller: &Caller,
     id: &UserIdParam,
     update: UserUpdate,
+    client: &ClientInfo,
 ) -> AppResult<UserRow> {
     let own_profile = is_self(caller, id) && !update.contains_is_active();
     let held = if own_profile {
@@ -124,22 +157,35 @@ pub async fn update(
     let changes = merge(&current, &update);
     let deactivating = update.is_active == Some(false);
     let revoke = deactivating.then_some("user_deactivated");
+    let fields = changed_fields(&current, &changes);
+    let deactivated = deactivating && fields.contains(&"is_active");
+    let events: Vec<_> = update_events(caller, current.id, &fields, deactivated)
+        .iter()
+        .map(|event| event.stamp(client))
+        .collect();
     let updated = users::update_profile(
         &state.db,
         &current,
         &changes,
-        changed(&current, &changes),
+        !fields.is_empty(),
         revoke,
+        &events,
     )
     .await?
     .ok_or_else(|| not_found(id))?;
     if deactivating {
         state.metrics.session_revoked("user_deactivated");
     }
+    audit::announce(state, &events);
     Ok(updated)
 }
 
-pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResult<i32> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: &UserIdParam,
+    client: &ClientInfo,
+) -> AppResult<i32> {
     let held = if is_self(caller, id) {
         None
     } else {
@@ -149,9 +195,15 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppR
     if let Some(held) = &held {
         access::guard_target(state, held, current.id).await?;
     }
-    if !users::soft_delete(&state.db, current.id).await? {
+    let event = AuditEvent::UserDeleted {
+        caller_id: caller.user.id,
+        target_id: current.id,
+    };
+    let events = [event.stamp(client)];
+    if !users::soft_delete(&state.db, current.id, &events).await? {
         return Err(not_found(id));
     }
     state.metrics.session_revoked("user_deleted");
+    audit::announce(state, &events);
     Ok(current.id)
 }

@@ -49,7 +49,7 @@ pub struct EventFilter {
     /// A prefix ending in `.` (`auth.`).
     pub event_prefix: Option<String>,
     /// Actor or subject.
-    pub user_id: Option<i32>,
+    pub user_id: Option<i64>,
     pub since: Option<Ts>,
     pub until: Option<Ts>,
 }

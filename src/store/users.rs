@@ -215,13 +215,15 @@ pub async fn page(
 }
 
 /// Write the merged profile; when `revoke_reason` is given, revoke all live sessions in the
-/// same transaction. `touch` decides whether `updated_at` moves.
+/// same transaction, and store the audit events there too. `touch` decides whether
+/// `updated_at` moves.
 pub async fn update_profile(
     db: &Db,
     current: &UserRow,
     changes: &UserChanges,
     touch: bool,
     revoke_reason: Option<&str>,
+    events: &[NewAuditEvent],
 ) -> Result<Option<UserRow>, DbError> {
     let now = Ts::now();
     let updated_at = if touch { now } else { current.updated_at };
@@ -246,13 +248,17 @@ pub async fn update_profile(
                 .execute(&mut *tx)
                 .await?;
         }
+        if row.is_some() {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
         tx.commit().await?;
         Ok(row)
     })
 }
 
-/// Soft delete and revoke every session; false when the user was already gone.
-pub async fn soft_delete(db: &Db, id: i32) -> Result<bool, DbError> {
+/// Soft delete, revoke every session and store the audit events, in one transaction; false
+/// when the user was already gone (nothing stored).
+pub async fn soft_delete(db: &Db, id: i32, events: &[NewAuditEvent]) -> Result<bool, DbError> {
     let now = Ts::now();
     let (delete, revoke) = (db.sql(SOFT_DELETE), db.sql(REVOKE_ALL_SESSIONS));
     with_pool!(db, |pool| {
@@ -271,6 +277,7 @@ pub async fn soft_delete(db: &Db, id: i32) -> Result<bool, DbError> {
                 .bind("user_deleted")
                 .execute(&mut *tx)
                 .await?;
+            audit_events::insert_all(db, &mut *tx, events).await?;
         }
         tx.commit().await?;
         Ok(deleted)
