@@ -3,7 +3,8 @@
 //! password check is counted, so login and password change cannot forget either step.
 //!
 //! Store failures fail open (the per-client limits still apply): a WARN at most every 30 s
-//! and `warden_rate_limit_storage_errors_total`.
+//! and `warden_rate_limit_storage_errors_total`. The throttle shares the per-client limiter's
+//! store and so its circuit breaker: while the store is known to be down, it is not asked.
 
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::{AccountStatus, StoreError};
@@ -20,6 +21,9 @@ pub enum PasswordCheck {
 /// 429 with `Retry-After` when the email's window already holds the maximum of failures.
 /// Runs before the user lookup and the hash, so known and unknown emails cost the same.
 pub async fn refuse_if_throttled(state: &AppState, email: &str) -> AppResult<()> {
+    if state.limiter_breaker.is_open() {
+        return Ok(());
+    }
     match state.account_throttle.check(email).await {
         Ok(AccountStatus::Open) => Ok(()),
         // Not an auth failure: no credential was checked.
@@ -66,6 +70,9 @@ async fn count_failure(
     email: &str,
     user_id: Option<i32>,
 ) -> AppResult<()> {
+    if state.limiter_breaker.is_open() {
+        return Ok(());
+    }
     let window = match state.account_throttle.record_failure(email).await {
         Ok(Some(window)) => window,
         Ok(None) => return Ok(()),
@@ -92,12 +99,14 @@ async fn count_failure(
 
 /// Forget an email's failures (a password reset proves ownership). Fail-open like the rest.
 pub async fn clear(state: &AppState, email: &str) {
+    // Not skipped while the breaker is open: a reset must not leave the email throttled.
     if let Err(err) = state.account_throttle.clear(email).await {
         store_failed(state, &err);
     }
 }
 
 fn store_failed(state: &AppState, err: &StoreError) {
+    state.limiter_breaker.trip();
     state.metrics.rate_limit_storage_errors.inc();
     if state.account_throttle_failure_log.allow() {
         tracing::warn!(error = %err, "account throttle store unavailable; failing open");
