@@ -32,7 +32,7 @@ pub struct Inner {
     pub hashing: Semaphore,
     /// Password verifications started (tests prove with it that a throttled login hashes nothing).
     pub password_checks: AtomicU64,
-    /// Failed password checks per email (docs/architecture.md, "Account protection").
+    /// Failed password checks per email (docs/operations.md, "An account under attack").
     pub account_throttle: AccountThrottle,
     pub account_throttle_failure_log: LogThrottle,
     pub db_failure_log: LogThrottle,

@@ -1,4 +1,4 @@
-//! Per-account login throttle (docs/architecture.md, "Account protection"): failed password
+//! Per-account login throttle (docs/operations.md, "An account under attack"): failed password
 //! checks counted per submitted email, whether or not an account has it, in the same store as
 //! the per-client limits (memory, or Redis so that instances share the count).
 //!
