@@ -414,6 +414,7 @@ pub async fn drop_everything(db: &Db) -> Result<(), DbError> {
         Db::Sqlite(pool) => {
             sqlx::raw_sql(
                 "PRAGMA foreign_keys = OFF; \
+                 DROP TABLE IF EXISTS audit_events; \
                  DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS user_roles; \
                  DROP TABLE IF EXISTS user_permissions; DROP TABLE IF EXISTS role_permissions; \
                  DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS permissions; \

@@ -568,3 +568,28 @@ async fn reading_the_audit_log_needs_audit_read() {
     let anonymous = app.get(AUDIT, None).await;
     anonymous.assert_error(401, "UNAUTHORIZED", "Authorization token required");
 }
+
+#[tokio::test]
+async fn a_deactivated_account_s_login_is_recorded_as_failed_with_its_reason() {
+    let app = spawn_app().await;
+    let root = super_admin(&app).await;
+    let (bob, _) = app.user("bob").await;
+    let deactivate = app
+        .put(
+            &format!("/api/v1/users/{bob}"),
+            Some(&root),
+            json!({"is_active": false}),
+        )
+        .await;
+    assert_eq!(deactivate.status, 200, "{}", deactivate.text);
+    let reply = login_raw(&app, "BOB@example.com", PASSWORD).await;
+    reply.assert_error(403, "FORBIDDEN", "User account is deactivated");
+    let all = events(&page(&app, &root, "event=auth.login_failed").await);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_event(
+        &all[0],
+        None,
+        Some(bob),
+        json!({"email": "BOB@example.com", "reason": "account_deactivated"}),
+    );
+}
