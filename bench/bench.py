@@ -375,6 +375,47 @@ end
 """ % (USERS - 1, USERS - 1, PASSWORD)
 
 
+# Failed logins over the same users: each one hashes, counts a failure for its email and writes an
+# `auth.login_failed` audit row on its own (a user is hit far fewer than LOGIN_ACCOUNT_MAX_FAILURES
+# times in one run).
+LOGIN_FAILED_LUA = LOGIN_LUA.replace(PASSWORD, "Wrong-Password-1")
+
+# One email past LOGIN_ACCOUNT_MAX_FAILURES: every request is the throttle's 429, before any hash.
+THROTTLED_EMAIL = "throttled@bench.example.com"
+THROTTLED_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"%s","password":"Wrong-Password-1"}'
+""" % THROTTLED_EMAIL
+
+
+def throttle_email(w, email, failures=10):
+    """Fail `failures` logins for `email` (the default LOGIN_ACCOUNT_MAX_FAILURES), then check 429."""
+    for _ in range(failures):
+        w.request("POST", "/api/v1/auth/login", {"email": email, "password": "Wrong-Password-1"})
+    status, body = w.request("POST", "/api/v1/auth/login", {"email": email, "password": "x"})
+    if status != 429:
+        raise RuntimeError(f"expected the throttle's 429 for {email}: {status} {body}")
+
+
+def account_scenarios(w, tmp, runs):
+    """login_failed (hash + failure count + audit row) and login_throttled (429 without hash)."""
+    wanted = [k for k in ("login_failed", "login_throttled") if not ONLY or k in ONLY]
+    if not wanted:
+        return
+    scripts = {"login_failed": LOGIN_FAILED_LUA, "login_throttled": THROTTLED_LUA}
+    if "login_throttled" in wanted:
+        throttle_email(w, THROTTLED_EMAIL)
+    for key in wanted:
+        path = os.path.join(tmp, f"{key}.lua")
+        with open(path, "w") as f:
+            f.write(scripts[key])
+        r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, path)
+        runs.setdefault(key, []).append(r)
+        log(f"  {key} c=8: {r['rps']:.1f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+            f"{r['cpu_us_per_req']} CPU-us/req")
+
+
 def read_scenarios(w, user_token, user_id, admin_token, quick):
     me = ["Authorization: Bearer " + user_token]
     adm = ["Authorization: Bearer " + admin_token]
@@ -548,6 +589,7 @@ def main():
             runs[key].append(r)
             log(f"  {label}: {r['rps']:.0f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                 f"RSS {r['rss_max_mib']} MiB, {r['cpu_us_per_req']} CPU-us/req")
+        account_scenarios(w, tmp, runs)
         if ONLY and "login" not in ONLY:
             continue
         r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, script)
