@@ -593,3 +593,28 @@ async fn a_deactivated_account_s_login_is_recorded_as_failed_with_its_reason() {
         json!({"email": "BOB@example.com", "reason": "account_deactivated"}),
     );
 }
+
+#[tokio::test]
+async fn retention_deletes_only_events_older_than_the_configured_days() {
+    let app = spawn_app().await;
+    let root = super_admin(&app).await;
+    let db = &app.state.db;
+    let mut old = synthetic(1);
+    old.occurred_at = Ts(chrono::Utc::now() - chrono::Duration::days(400));
+    audit_events::insert_alone(db, &old).await.expect("old");
+    audit_events::insert_alone(db, &synthetic(2))
+        .await
+        .expect("new");
+    let bulk = |reply: &Reply| -> Vec<String> {
+        events(reply)
+            .iter()
+            .map(|e| e["request_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    warden::app::purge_audit_events(db, 0).await;
+    let kept = page(&app, &root, "user_id=1000000").await;
+    assert_eq!(bulk(&kept), ["bulk-2", "bulk-1"], "0 keeps everything");
+    warden::app::purge_audit_events(db, 365).await;
+    let kept = page(&app, &root, "user_id=1000000").await;
+    assert_eq!(bulk(&kept), ["bulk-2"]);
+}
