@@ -8,6 +8,7 @@ use crate::service::audit_log::AuditPage;
 use crate::store::audit_events::AuditEventRow;
 
 /// One recorded security event.
+/// Every field is always present (nullable ones as `null`), hence `required` on each.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = AuditEvent)]
 pub struct AuditEventView {
@@ -16,10 +17,15 @@ pub struct AuditEventView {
     pub occurred_at: String,
     /// e.g. `auth.login_failed`.
     pub event: String,
+    #[schema(required = true)]
     pub actor_user_id: Option<i32>,
+    #[schema(required = true)]
     pub subject_user_id: Option<i32>,
+    #[schema(required = true)]
     pub ip_address: Option<String>,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
+    #[schema(required = true)]
     pub request_id: Option<String>,
     /// Event-specific facts (never passwords, tokens, hashes or `bio` values).
     #[schema(value_type = Object)]
@@ -60,6 +66,7 @@ pub struct AuditEventListView {
 pub struct AuditPageMetaView {
     pub limit: u32,
     /// Pass as `cursor` for the next (older) page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
