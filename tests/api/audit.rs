@@ -618,3 +618,24 @@ async fn retention_deletes_only_events_older_than_the_configured_days() {
     let kept = page(&app, &root, "user_id=1000000").await;
     assert_eq!(bulk(&kept), ["bulk-2"]);
 }
+
+#[tokio::test]
+async fn events_carry_the_client_s_user_agent_and_request_id() {
+    let app = spawn_app().await;
+    let root = super_admin(&app).await;
+    app.register("carol").await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("User-Agent", "incident-drill/1.0")
+        .header("X-Request-ID", "drill-42")
+        .json(&json!({"email": "carol@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 200);
+    let all = events(&page(&app, &root, "event=auth.login_succeeded&limit=1").await);
+    assert_eq!(all[0]["user_agent"], "incident-drill/1.0");
+    assert_eq!(all[0]["request_id"], "drill-42");
+    assert_eq!(all[0]["ip_address"], "127.0.0.1");
+}
