@@ -50,31 +50,25 @@ TAG = f"{os.getpid()}"
 
 START = time.time()
 
-
 def log(msg):
     print(f"[bench {time.time() - START:6.0f}s] {msg}", flush=True)
-
 
 def register(kind, value):
     """Remember something the shell trap must clean up (pid, pgdb, file)."""
     with open(os.path.join(STATE, kind), "a") as f:
         f.write(f"{value}\n")
 
-
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
-
 
 def psql(db, sql):
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db
     return sh(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", url, "-c", sql]).strip()
 
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
 
 # ---------------------------------------------------------------- process sampling
 
@@ -88,7 +82,6 @@ def rss_kib(pid):
         pass
     return 0
 
-
 def cpu_ticks(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -96,7 +89,6 @@ def cpu_ticks(pid):
         return int(fields[11]) + int(fields[12])  # utime + stime
     except OSError:
         return 0
-
 
 def postgres_ticks():
     """CPU ticks per postgres process (the database's share of a scenario)."""
@@ -113,14 +105,11 @@ def postgres_ticks():
         ticks[pid] = cpu_ticks(pid)
     return ticks
 
-
 def ticks_delta(before, after):
     """Ticks spent between two samples; a process that exited in between is not counted."""
     return sum(t - before.get(pid, 0) for pid, t in after.items())
 
-
 TICK = os.sysconf("SC_CLK_TCK")
-
 
 class Sampler:
     """Samples VmRSS every 50 ms and CPU time over a window."""
@@ -148,16 +137,13 @@ class Sampler:
         self.rss_max = max(self.samples or [rss_kib(self.pid)]) / 1024
         self.rss_mean = (statistics.mean(self.samples) if self.samples else 0) / 1024
 
-
 # ---------------------------------------------------------------- load generator (wrk)
 
 UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
-
 def parse_latency(text):
     m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
     return float(m.group(1)) * UNIT[m.group(2)]
-
 
 def wrk(url, conns, secs, headers=(), script=None, timeout="30s"):
     cmd = ["wrk", "-t", str(min(2, conns)), "-c", str(conns), "-d", f"{secs}s", "--latency",
@@ -177,7 +163,6 @@ def wrk(url, conns, secs, headers=(), script=None, timeout="30s"):
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
     return res
-
 
 # ---------------------------------------------------------------- warden process
 
@@ -257,7 +242,6 @@ class Warden:
             raise RuntimeError(f"register: {status} {body}")
         return body["data"]["id"]
 
-
 # ---------------------------------------------------------------- seeding
 
 def seed_pg(db, admin_id):
@@ -271,7 +255,6 @@ def seed_pg(db, admin_id):
         SELECT {admin_id}, id, now(), NULL FROM rbac.roles WHERE name = 'super_admin';
         ANALYZE;""")
     return int(psql(db, "SELECT count(*) FROM users.users"))
-
 
 def seed_sqlite(path, admin_id):
     sql = f"""
@@ -289,7 +272,6 @@ def seed_sqlite(path, admin_id):
         SELECT count(*) FROM users;"""
     return int(sh(["sqlite3", path], input=sql).strip().splitlines()[-1])
 
-
 # ---------------------------------------------------------------- floors
 
 def pgbench(db, clients, secs, mode):
@@ -300,7 +282,6 @@ def pgbench(db, clients, secs, mode):
     tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
     lat = re.search(r"latency average = ([\d.]+) ms", out)
     return {"tps": tps, "lat_avg_ms": float(lat.group(1)) if lat else None}
-
 
 # The database's own cost of warden's requests: the exact statements a request runs, read from
 # the Rust source (one copy of the SQL), replayed by pgbench with prepared statements as sqlx
@@ -316,7 +297,6 @@ def rust_sql(path, name, params=()):
         sql = sql.replace(f"${n}", params[n - 1])
     return sql + ";"
 
-
 AUTH_LOOKUP_SQL = rust_sql("sessions.rs", "AUTH_LOOKUP", (":uid", ":sid"))
 EFFECTIVE_PERMISSIONS_SQL = rust_sql("rbac.rs", "EFFECTIVE_PERMISSIONS", (":aid",))
 COUNT_LIVE_SQL = rust_sql("users.rs", "COUNT_LIVE")
@@ -328,7 +308,6 @@ QUERY_FLOORS = {
                [EFFECTIVE_PERMISSIONS_SQL, COUNT_LIVE_SQL, PAGE_LIVE_SQL], "users_list"),
     "q_count": ("list: the count alone", [COUNT_LIVE_SQL], "users_list"),
 }
-
 
 def query_floor(db, key, clients, secs, variables):
     """pgbench -M prepared running one warden request's statements per transaction."""
@@ -343,12 +322,10 @@ def query_floor(db, key, clients, secs, variables):
     out = sh(cmd + [PG_ADMIN.rsplit("/", 1)[0] + "/" + db])
     return {"tps": float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))}
 
-
 # warden verifies at most 2 x cores passwords at once (src/state.rs); the floor runs as many
 # threads, so on a shared machine both get the same share of the CPUs (on an idle machine the
 # rate is the same as with one thread per core).
 HASH_THREADS = 2 * NCPU
-
 
 def argon2_rate(secs):
     """Verifications per second, and CPU time per verification (load-independent)."""
@@ -359,7 +336,6 @@ def argon2_rate(secs):
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     r["cpu_us_per_hash"] = round(cpu / max(r["verifications"], 1) * 1e6, 1)
     return r
-
 
 # ---------------------------------------------------------------- scenarios
 
@@ -374,17 +350,14 @@ request = function()
 end
 """ % (USERS - 1, USERS - 1, PASSWORD)
 
-
 FLOOD_CONNS = int(os.environ.get("BENCH_FLOOD_CONNS", "128"))
 LEGIT_USER = "u7@bench.example.com"
-
 
 def percentile(values, pct):
     if not values:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
-
 
 def login_flood(w, me_token, script, secs):
     """A login flood (FLOOD_CONNS connections, more than the cores plus HASH_QUEUE_MAX can hold)
@@ -428,6 +401,43 @@ def login_flood(w, me_token, script, secs):
         "rss_max_mib": round(smp.rss_max, 1), "cpu_cores": round(smp.cpu / smp.wall, 2),
     }
 
+# Failed logins over the same users: each one hashes, counts a failure for its email and writes an
+# `auth.login_failed` audit row on its own (a user is hit far fewer than LOGIN_ACCOUNT_MAX_FAILURES
+# times in one run).
+LOGIN_FAILED_LUA = LOGIN_LUA.replace(PASSWORD, "Wrong-Password-1")
+
+# One email past LOGIN_ACCOUNT_MAX_FAILURES: every request is the throttle's 429, before any hash.
+THROTTLED_EMAIL = "throttled@bench.example.com"
+THROTTLED_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"%s","password":"Wrong-Password-1"}'
+""" % THROTTLED_EMAIL
+
+def throttle_email(w, email, failures=10):
+    """Fail `failures` logins for `email` (the default LOGIN_ACCOUNT_MAX_FAILURES), then check 429."""
+    for _ in range(failures):
+        w.request("POST", "/api/v1/auth/login", {"email": email, "password": "Wrong-Password-1"})
+    status, body = w.request("POST", "/api/v1/auth/login", {"email": email, "password": "x"})
+    if status != 429:
+        raise RuntimeError(f"expected the throttle's 429 for {email}: {status} {body}")
+
+def account_scenarios(w, tmp, runs):
+    """login_failed (hash + failure count + audit row) and login_throttled (429 without hash)."""
+    wanted = [k for k in ("login_failed", "login_throttled") if not ONLY or k in ONLY]
+    if not wanted:
+        return
+    scripts = {"login_failed": LOGIN_FAILED_LUA, "login_throttled": THROTTLED_LUA}
+    if "login_throttled" in wanted:
+        throttle_email(w, THROTTLED_EMAIL)
+    for key in wanted:
+        path = os.path.join(tmp, f"{key}.lua")
+        with open(path, "w") as f:
+            f.write(scripts[key])
+        r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, path)
+        runs.setdefault(key, []).append(r)
+        log(f"  {key} c=8: {r['rps']:.1f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+            f"{r['cpu_us_per_req']} CPU-us/req")
 
 def read_scenarios(w, user_token, user_id, admin_token, quick):
     me = ["Authorization: Bearer " + user_token]
@@ -448,7 +458,6 @@ def read_scenarios(w, user_token, user_id, admin_token, quick):
         s = [x for x in s if x[0] in ONLY]
     return s
 
-
 def run_scenario(w, path, conns, headers, secs, script=None):
     if WARMUP:
         wrk(w.base + path, conns, WARMUP, headers, script)
@@ -461,11 +470,9 @@ def run_scenario(w, path, conns, headers, secs, script=None):
         log(f"  !! {path}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
     return r
 
-
 def median_of(runs, key):
     vals = [r[key] for r in runs if r.get(key) is not None]
     return statistics.median(vals) if vals else None
-
 
 def summarise(runs):
     keys = [k for k in runs[0] if isinstance(runs[0][k], (int, float))]
@@ -474,7 +481,6 @@ def summarise(runs):
     if "rss_max_mib" in runs[0]:
         out["rss_max_mib"] = max(r["rss_max_mib"] for r in runs)
     return out
-
 
 def setup_warden(name, url, kind, extra_env=None, seed=True):
     w = Warden(name, url, extra_env)
@@ -486,7 +492,6 @@ def setup_warden(name, url, kind, extra_env=None, seed=True):
         log(f"  seeded {n} users")
     return w
 
-
 def tokens(w):
     user_token, user_id = w.login("u42@bench.example.com")
     admin_token, _ = w.login("bench_admin@bench.example.com")
@@ -497,11 +502,9 @@ def tokens(w):
             raise RuntimeError(f"{path}: {st} {body}")
     return user_token, user_id, admin_token
 
-
 def idle_rss(w):
     time.sleep(2)
     return round(rss_kib(w.proc.pid) / 1024, 1)
-
 
 def cold_start(sqlite_path, reps):
     """`warden serve` to the first 200 on /readyz, SQLite, schema current."""
@@ -513,7 +516,6 @@ def cold_start(sqlite_path, reps):
         finally:
             w.stop()
     return {"median_ms": round(statistics.median(times), 1), "runs_ms": [round(t, 1) for t in times]}
-
 
 # ---------------------------------------------------------------- main
 
@@ -540,7 +542,6 @@ def machine():
         "mode": "quick" if QUICK else "full", "rounds": ROUNDS, "duration_s": DURATION,
         "warmup_s": WARMUP, "db_pool_size": int(POOL),
     }
-
 
 def main():
     res = {"machine": machine(), "floors": {}, "postgres": {}, "redis": {}, "sqlite": {}, "other": {}}
@@ -602,6 +603,7 @@ def main():
             runs[key].append(r)
             log(f"  {label}: {r['rps']:.0f} rps, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                 f"RSS {r['rss_max_mib']} MiB, {r['cpu_us_per_req']} CPU-us/req")
+        account_scenarios(w, tmp, runs)
         if not ONLY or "login" in ONLY:
             r = run_scenario(w, "/api/v1/auth/login", 8, [], DURATION, script)
             runs["login"].append(r)
@@ -614,6 +616,7 @@ def main():
                 f"{r['legit_p50_ms']} ms, p99 {r['legit_p99_ms']} ms ({r['legit_logins']} logins, "
                 f"{r['legit_503_share']:.0%} refused); flood 503 share {r['flood_503_share']:.0%}; "
                 f"/auth/me p99 {r['me_p99_ms']:.2f} ms; RSS {r['rss_max_mib']} MiB")
+
     res["postgres"]["idle_rss_after_mib"] = idle_rss(w)
     w.stop()
     res["floors"] = {k: summarise(v) for k, v in floor_runs.items()}
@@ -674,7 +677,6 @@ def main():
         log(f"  cold start median {res['other']['cold_start']['median_ms']} ms")
     finish(res)
 
-
 def finish(res):
     res["machine"]["loadavg_end"] = os.getloadavg()
     res["machine"]["elapsed_s"] = round(time.time() - START)
@@ -683,7 +685,6 @@ def finish(res):
     import report  # bench/report.py
     report.write(res, OUT_DIR, name)
     log(f"wrote {OUT_DIR}/{name}.md, {name}.json, {name}.svg")
-
 
 if __name__ == "__main__":
     sys.path.insert(0, HERE)

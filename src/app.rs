@@ -15,7 +15,7 @@ use crate::ratelimit::LimiterStore;
 use crate::state::AppState;
 use crate::store::seed::SeedReport;
 use crate::store::types::Ts;
-use crate::store::{Db, DbError, migrate, sessions};
+use crate::store::{Db, DbError, audit_events, migrate, sessions};
 
 const DATABASE_PATIENCE: Duration = Duration::from_secs(30);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
@@ -79,9 +79,11 @@ pub async fn open_database_seeded(
     Ok((db, None))
 }
 
+/// The per-client limiter (when enabled), the Redis health probes use, and the store that holds
+/// every counter (the per-account throttle uses it even when per-client limits are off).
 async fn open_limiters(
     config: &Config,
-) -> Result<(Option<LimiterStore>, Option<LimiterStore>), StartupError> {
+) -> Result<(Option<LimiterStore>, Option<LimiterStore>, LimiterStore), StartupError> {
     let store = match &config.rate_limit.redis_url {
         Some(url) => LimiterStore::redis(url.expose())
             .await
@@ -102,23 +104,41 @@ async fn open_limiters(
             tracing::warn!("redis is unreachable at startup; continuing (readiness reports it)");
         }
     }
-    let limiter = config.rate_limit.enabled.then_some(store);
-    Ok((limiter, health))
+    let limiter = config.rate_limit.enabled.then(|| store.clone());
+    Ok((limiter, health, store))
 }
 
-fn spawn_housekeeping(db: Db) {
+fn spawn_housekeeping(db: Db, audit_retention_days: u32) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
             every.tick().await;
-            let cutoff = Ts(chrono::Utc::now() - SESSION_RETENTION);
-            match sessions::purge_expired_before(&db, cutoff).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
-                Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
-            }
+            purge_sessions(&db).await;
+            purge_audit_events(&db, audit_retention_days).await;
         }
     });
+}
+
+async fn purge_sessions(db: &Db) {
+    let cutoff = Ts(chrono::Utc::now() - SESSION_RETENTION);
+    match sessions::purge_expired_before(db, cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
+        Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
+    }
+}
+
+/// `AUDIT_RETENTION_DAYS`: 0 keeps every event.
+pub async fn purge_audit_events(db: &Db, retention_days: u32) {
+    if retention_days == 0 {
+        return;
+    }
+    let cutoff = Ts(chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days)));
+    match audit_events::purge_before(db, cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "audit events past retention purged"),
+        Err(err) => tracing::warn!(error = %err, "audit housekeeping failed"),
+    }
 }
 
 impl App {
@@ -129,13 +149,13 @@ impl App {
 
     /// Build on an already prepared database (tests and the CLI share one pool this way).
     pub async fn build_with_db(config: Config, db: Db) -> Result<Self, StartupError> {
-        let (limiter, health_redis) = open_limiters(&config).await?;
+        let (limiter, health_redis, counters) = open_limiters(&config).await?;
         let addr = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        spawn_housekeeping(db.clone());
-        let state = AppState::new(config, db, limiter, health_redis);
+        spawn_housekeeping(db.clone(), config.account.audit_retention_days);
+        let state = AppState::new(config, db, limiter, health_redis, &counters);
         let router = router(state.clone());
         Ok(Self {
             listener,

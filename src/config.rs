@@ -142,6 +142,16 @@ pub struct ConnectionSettings {
     pub max_connections: usize,
 }
 
+/// Per-account login throttle and audit retention (docs/configuration.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountProtection {
+    /// Failed password checks per email and window before attempts are refused; 0 disables.
+    pub max_failures: u64,
+    pub window_secs: u64,
+    /// Audit events older than this are deleted by housekeeping; 0 keeps them forever.
+    pub audit_retention_days: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct LogSettingsConfig {
     pub filter: String,
@@ -173,6 +183,7 @@ pub struct Config {
     pub default_roles: Vec<String>,
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
+    pub account: AccountProtection,
     pub max_body_bytes: usize,
     /// Callers that may wait for a password-hashing slot; more are answered 503 at once.
     pub hash_queue_max: usize,
@@ -516,6 +527,33 @@ fn parse_connections(r: &Reader<'_>) -> Result<ConnectionSettings, ConfigError> 
     })
 }
 
+/// The longest window a fixed-window counter may have (the same bound as the rate limits).
+const MAX_ACCOUNT_WINDOW_SECS: u64 = crate::ratelimit::MAX_PERIOD_SECS;
+/// About 100 years: larger values overflow date arithmetic and mean "keep" anyway.
+const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
+
+fn parse_account_protection(r: &Reader<'_>) -> Result<AccountProtection, ConfigError> {
+    let window_secs: u64 = r.positive("LOGIN_ACCOUNT_WINDOW_SECS", 900)?;
+    if window_secs > MAX_ACCOUNT_WINDOW_SECS {
+        return Err(ConfigError::new(
+            "LOGIN_ACCOUNT_WINDOW_SECS",
+            format!("must be at most {MAX_ACCOUNT_WINDOW_SECS}"),
+        ));
+    }
+    let audit_retention_days: u32 = r.int_or("AUDIT_RETENTION_DAYS", 365)?;
+    if audit_retention_days > MAX_AUDIT_RETENTION_DAYS {
+        return Err(ConfigError::new(
+            "AUDIT_RETENTION_DAYS",
+            format!("must be at most {MAX_AUDIT_RETENTION_DAYS} (0 keeps events forever)"),
+        ));
+    }
+    Ok(AccountProtection {
+        max_failures: r.int_or("LOGIN_ACCOUNT_MAX_FAILURES", 10)?,
+        window_secs,
+        audit_retention_days,
+    })
+}
+
 fn parse_log(r: &Reader<'_>, env: Environment) -> Result<LogSettingsConfig, ConfigError> {
     let default_level = match env {
         Environment::Development => "debug",
@@ -596,6 +634,7 @@ impl Config {
         let cors = parse_cors(&r, env, &mut warnings)?;
         let rate_limit = parse_rate_limit(&r, env, &redis_url, &mut warnings)?;
         let log = parse_log(&r, env)?;
+        let account = parse_account_protection(&r)?;
         Ok(Self {
             env,
             host,
@@ -618,6 +657,7 @@ impl Config {
             default_roles: r.list_or("DEFAULT_ROLES", ""),
             cors,
             rate_limit,
+            account,
             max_body_bytes: r.positive("MAX_BODY_BYTES", 1_048_576)?,
             hash_queue_max: r.int_or("HASH_QUEUE_MAX", 64usize)?,
             connections: parse_connections(&r)?,

@@ -48,6 +48,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("rate limit exceeded")]
     RateLimited,
+    #[error("account throttled")]
+    AccountThrottled { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     ServiceUnavailable(&'static str),
     /// The password-hashing wait queue is full; answered with `Retry-After`.
@@ -100,7 +102,7 @@ impl AppError {
             Self::Conflict(_) | Self::AlreadyExists(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited | Self::AccountThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) | Self::HashQueueFull => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(err) => err.class().status(),
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -149,6 +151,10 @@ impl AppError {
                 "RATE_LIMIT_EXCEEDED",
                 "Too many requests. Please try again later.",
             ),
+            Self::AccountThrottled { .. } => simple(
+                "RATE_LIMIT_EXCEEDED",
+                "Too many failed attempts for this account. Please try again later.",
+            ),
             Self::ServiceUnavailable(cause) => ErrorPayload {
                 internal: Some((*cause).to_string()),
                 ..simple("SERVICE_UNAVAILABLE", UNAVAILABLE)
@@ -180,18 +186,27 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
-        if let Self::MethodNotAllowed { allow } = &self {
-            if let Ok(value) = HeaderValue::from_str(allow) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::ALLOW, value);
+        match &self {
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::ALLOW, value);
+                }
             }
-        }
-        if let Self::HashQueueFull = &self {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                HeaderValue::from_static(HASH_QUEUE_RETRY_AFTER_SECS),
-            );
+            Self::AccountThrottled { retry_after_secs } => {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    HeaderValue::from(*retry_after_secs),
+                );
+            }
+            Self::HashQueueFull => {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    HeaderValue::from_static(HASH_QUEUE_RETRY_AFTER_SECS),
+                );
+            }
+            _ => {}
         }
         response.extensions_mut().insert(self.payload());
         response

@@ -50,6 +50,11 @@ pub struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabel {
+    pub event: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FromLabel {
     pub from: &'static str,
 }
@@ -83,6 +88,8 @@ pub struct Metrics {
     pub sessions_revoked: Family<ReasonLabel, Counter>,
     pub password_rehashes: Family<FromLabel, Counter>,
     pub hash_queue_rejections: Counter,
+    pub account_throttles: Counter,
+    pub audit_events: Family<EventLabel, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -110,6 +117,8 @@ impl Metrics {
             sessions_revoked: Family::default(),
             password_rehashes: Family::default(),
             hash_queue_rejections: Counter::default(),
+            account_throttles: Counter::default(),
+            audit_events: Family::default(),
             registry,
         };
         metrics.register_all()
@@ -173,7 +182,21 @@ impl Metrics {
             "Requests answered 503 because the password-hashing queue was full",
             self.hash_queue_rejections.clone(),
         );
+        r.register(
+            "account_throttles",
+            "Emails whose failed logins reached the per-account limit",
+            self.account_throttles.clone(),
+        );
+        r.register(
+            "audit_events",
+            "Security audit events recorded",
+            self.audit_events.clone(),
+        );
         self
+    }
+
+    pub fn audit_event(&self, event: &'static str) {
+        self.audit_events.get_or_create(&EventLabel { event }).inc();
     }
 
     pub fn auth_failure(&self, reason: &'static str) {

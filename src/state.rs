@@ -1,12 +1,12 @@
 //! `AppState`: everything a request handler needs, cheap to clone.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::ratelimit::LimiterStore;
+use crate::ratelimit::{AccountLimits, AccountThrottle, LimiterStore};
 use crate::security::jwt::JwtKeys;
 use crate::security::password::HashAdmission;
 use crate::store::Db;
@@ -31,6 +31,11 @@ pub struct Inner {
     pub hashing: HashAdmission,
     /// This process's half of the authorization-change lock (`store::rbac_lock`).
     pub rbac_lock: tokio::sync::Mutex<()>,
+    /// Password verifications started (tests prove with it that a throttled login hashes nothing).
+    pub password_checks: AtomicU64,
+    /// Failed password checks per email (docs/operations.md, "An account under attack").
+    pub account_throttle: AccountThrottle,
+    pub account_throttle_failure_log: LogThrottle,
     pub db_failure_log: LogThrottle,
     pub redis_failure_log: LogThrottle,
     pub limiter_failure_log: LogThrottle,
@@ -53,7 +58,15 @@ impl AppState {
         db: Db,
         limiter: Option<LimiterStore>,
         health_redis: Option<LimiterStore>,
+        counter_store: &LimiterStore,
     ) -> Self {
+        let account_throttle = AccountThrottle::new(
+            counter_store,
+            AccountLimits {
+                max_failures: config.account.max_failures,
+                window: std::time::Duration::from_secs(config.account.window_secs),
+            },
+        );
         let keys = JwtKeys::new(config.jwt_secret.expose().as_bytes());
         let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
         // One hash per core: more only queues CPU work and costs 19 MiB each (bench: login RSS).
@@ -70,6 +83,9 @@ impl AppState {
             shutting_down: AtomicBool::new(false),
             hashing,
             rbac_lock: tokio::sync::Mutex::new(()),
+            password_checks: AtomicU64::new(0),
+            account_throttle,
+            account_throttle_failure_log: LogThrottle::default(),
             db_failure_log: LogThrottle::default(),
             health_probe: crate::health::HealthProbe::default(),
             redis_failure_log: LogThrottle::default(),

@@ -39,12 +39,21 @@ async fn legacy_database() -> Option<(TestDatabase, PgPool)> {
     Some((database, pool))
 }
 
-/// Row count and an order-independent checksum of every legacy table.
+/// Permissions added after the original: the seed inserts them (only missing rows).
+const NEWER_PERMISSIONS: &str = "'audit:read'";
+
+/// Row count and an order-independent checksum of every legacy table (the legacy rows only:
+/// permissions the original did not have are left out).
 async fn fingerprint(pool: &PgPool) -> Vec<(String, i64, String)> {
     let mut result = Vec::new();
     for table in LEGACY_TABLES {
+        let only_legacy = if *table == "rbac.permissions" {
+            format!(" WHERE t.name NOT IN ({NEWER_PERMISSIONS})")
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t"
+            "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t{only_legacy}"
         );
         let (count, checksum): (i64, String) = sqlx::query_as(&sql)
             .fetch_one(pool)
@@ -73,15 +82,30 @@ async fn migrate_adopts_the_original_database_keeping_every_row() {
     assert_eq!(before[0].1, 4, "four legacy users");
     let db = Db::Postgres(PgPool::connect(&database.url).await.expect("connect"));
     let report = migrate(&db).await.expect("adoption succeeds");
-    assert_eq!(report.applied.len(), 3);
+    assert_eq!(
+        report.applied.len(),
+        warden::store::migrate::MIGRATIONS.len()
+    );
     assert_eq!(
         (report.seed.permissions_created, report.seed.roles_created),
-        (0, 0),
-        "seed rows already existed"
+        (1, 0),
+        "only audit:read was missing"
+    );
+    let admin_audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM rbac.role_permissions rp JOIN rbac.roles r ON r.id = rp.role_id \
+         JOIN rbac.permissions p ON p.id = rp.permission_id WHERE r.name = 'admin' AND p.name = 'audit:read'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("grant");
+    assert_eq!(
+        admin_audit, 0,
+        "an existing role's permissions are not touched"
     );
     assert_eq!(fingerprint(&pool).await, before, "no legacy row changed");
     assert!(
         exists(&pool, "auth.sessions").await
+            && exists(&pool, "auth.audit_events").await
             && exists(&pool, "users.ux_users_users_email_lower").await
     );
     let second = migrate(&db).await.expect("second run");

@@ -82,7 +82,7 @@ async fn migrate_status_reports_pending_then_applied_and_a_second_run_is_a_no_op
     let (code, out) = run(&target, &["migrate"], &no_auto, None);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("applied 0001_baseline") && out.contains("permissions: created 20, skipped 0"),
+        out.contains("applied 0001_baseline") && out.contains("permissions: created 21, skipped 0"),
         "{out}"
     );
     assert!(out.trim_end().ends_with("database is up to date"), "{out}");
@@ -90,7 +90,7 @@ async fn migrate_status_reports_pending_then_applied_and_a_second_run_is_a_no_op
     assert_eq!(code, 0);
     assert!(
         !out.contains("applied 0001")
-            && out.contains("permissions: created 0, skipped 20")
+            && out.contains("permissions: created 0, skipped 21")
             && out.contains("roles: created 0, skipped 4"),
         "{out}"
     );
@@ -317,5 +317,90 @@ async fn smoke_passes_against_a_live_instance() {
     }
     assert_eq!(code, 0, "{out}");
     let (code, _) = run(&target, &["smoke"], &[], None);
+    assert_eq!(code, 2);
+}
+
+/// The database the binary uses, opened from the test (the SQLite path is relative to the
+/// binary's working directory).
+fn library_db(target: &Target) -> warden::store::Db {
+    let url = match &target._database {
+        Some(_) => target.url.clone(),
+        None => format!("sqlite://{}/data/cli.db", target.dir.path().display()),
+    };
+    let config = helpers::test_config(&[], &url);
+    warden::store::Db::open(&config).expect("open")
+}
+
+fn audit_row(event: &'static str, subject: i32) -> warden::store::audit_events::NewAuditEvent {
+    warden::store::audit_events::NewAuditEvent {
+        occurred_at: warden::store::types::Ts::now(),
+        event,
+        actor_user_id: None,
+        subject_user_id: Some(subject),
+        ip_address: Some("203.0.113.7".into()),
+        user_agent: None,
+        request_id: Some("req-1".into()),
+        details: r#"{"email":"john@example.com"}"#.into(),
+    }
+}
+
+#[tokio::test]
+async fn audit_tail_prints_the_newest_events_oldest_first() {
+    let target = target().await;
+    let (code, out) = run(&target, &["migrate"], &[], None);
+    assert_eq!(code, 0, "{out}");
+    let db = library_db(&target);
+    for (event, subject) in [
+        ("auth.login_failed", 5),
+        ("user.deleted", 6),
+        ("auth.logout", 7),
+    ] {
+        warden::store::audit_events::insert_alone(&db, &audit_row(event, subject))
+            .await
+            .expect("insert");
+    }
+    db.close().await;
+    let (code, out) = run(
+        &target,
+        &["audit", "tail", "--json", "--event", "auth."],
+        &[],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["event"], "auth.login_failed");
+    assert_eq!(lines[1]["event"], "auth.logout");
+    assert_eq!(lines[0]["details"]["email"], "john@example.com");
+    let (code, out) = run(
+        &target,
+        &["audit", "tail", "--since", "1h", "--limit", "2"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let text: Vec<&str> = out.lines().collect();
+    assert_eq!(text.len(), 2, "{out}");
+    assert!(
+        text[0].contains(" user.deleted actor=- subject=6 ip=203.0.113.7 request_id=req-1 "),
+        "{out}"
+    );
+    assert!(text[1].contains(" auth.logout "), "{out}");
+    let (code, _) = run(
+        &target,
+        &["audit", "tail", "--since", "2999-01-01T00:00:00Z"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 0);
+    let (code, _) = run(
+        &target,
+        &["audit", "tail", "--event", "billing."],
+        &[],
+        None,
+    );
     assert_eq!(code, 2);
 }

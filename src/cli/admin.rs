@@ -133,9 +133,12 @@ async fn create_admin_steps(config: Config, request: CreateAdmin) -> Result<u8, 
         last_name: new_user.last_name.as_ref().map(|n| n.as_str()),
         bio: None,
     };
-    let (user, _) = users::insert_with_roles(&db, &row, std::slice::from_ref(&role.name))
-        .await
-        .map_err(|e| failed(&e))?;
+    // No audit event: the operator's shell is not a request (the command prints what it did).
+    let user =
+        users::insert_with_roles(&db, &row, std::slice::from_ref(&role.name), |_| Vec::new())
+            .await
+            .map_err(|e| failed(&e))?
+            .row;
     println!("created super admin {} (id {})", user.username, user.id);
     Ok(exit::OK)
 }
@@ -161,7 +164,7 @@ async fn assign_admin_steps(config: Config, raw_username: &str) -> Result<u8, u8
         println!("user '{username}' not found");
         return Err(exit::FAILURE);
     };
-    if rbac::assign_role(&db, user.id, role.id, None)
+    if rbac::assign_role(&db, user.id, role.id, None, &[])
         .await
         .map_err(|e| failed(&e))?
     {

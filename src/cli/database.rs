@@ -187,7 +187,7 @@ async fn seed_users(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sy
             bio: Some(seed_user.bio),
         };
         // A missing or soft-deleted role is skipped, as for DEFAULT_ROLES.
-        users::insert_with_roles(db, &row, &[seed_user.role.to_string()]).await?;
+        users::insert_with_roles(db, &row, &[seed_user.role.to_string()], |_| Vec::new()).await?;
         println!("created user {}", seed_user.username);
     }
     Ok(())

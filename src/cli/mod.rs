@@ -1,6 +1,7 @@
 //! The command line (§11): clap definitions and dispatch to one handler per subcommand.
 
 mod admin;
+mod audit;
 mod database;
 mod probe;
 pub mod smoke;
@@ -86,6 +87,11 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         timeout: u64,
     },
+    /// Read the security audit log from the database.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Black-box check of a running instance (post-deploy smoke test).
     Smoke {
         /// Base URL of the instance, e.g. https://staging.example.com
@@ -94,6 +100,25 @@ pub enum Command {
         /// Per-request timeout in seconds.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the newest events, oldest first.
+    Tail {
+        /// Only events at or after this time: RFC 3339, or an age such as 15m, 2h, 7d.
+        #[arg(long)]
+        since: Option<String>,
+        /// An event name (auth.login_failed) or a prefix ending in '.' (auth.).
+        #[arg(long)]
+        event: Option<String>,
+        /// How many events (1-200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// One JSON object per line (the admin route's event object).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -195,6 +220,23 @@ fn execute(command: Command) -> Result<ExitCode, ExitCode> {
                 admin::create_admin(config, request).await
             }
             Command::AssignAdmin { username } => admin::assign_admin(config, &username).await,
+            Command::Audit {
+                action:
+                    AuditCommand::Tail {
+                        since,
+                        event,
+                        limit,
+                        json,
+                    },
+            } => {
+                let request = audit::TailRequest {
+                    since,
+                    event,
+                    limit,
+                    json,
+                };
+                audit::tail(config, request).await
+            }
             Command::Openapi { .. } | Command::Healthcheck { .. } | Command::Smoke { .. } => {
                 exit::USAGE
             }

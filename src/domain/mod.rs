@@ -5,6 +5,7 @@
 //! first failing rule), keyed as §1.6.1 says.
 
 mod assignment_input;
+mod audit_query;
 mod coerce;
 mod email;
 mod page;
@@ -21,6 +22,9 @@ mod username;
 
 pub use assignment_input::{
     PermissionGrant, RoleAssign, parse_permission_grant, parse_role_assign,
+};
+pub use audit_query::{
+    AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditQuery, EventMatch, encode_cursor, parse_audit_query,
 };
 pub use email::Email;
 pub use page::Page;

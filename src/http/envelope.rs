@@ -45,6 +45,11 @@ pub fn list(items: Vec<Value>, meta: Value) -> Response {
     success(StatusCode::OK, Value::Array(items), meta)
 }
 
+/// 200 with `data` and a `meta` object (a keyset page).
+pub fn with_meta(data: Value, meta: Value) -> Response {
+    success(StatusCode::OK, data, meta)
+}
+
 fn fold_message(data: Value, message: &str) -> Value {
     match data {
         Value::Object(mut fields) => {

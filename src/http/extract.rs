@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Limited};
 
 use crate::domain::{self, JsonObject, UserIdParam, ValidationErrors};
 use crate::error::AppError;
-use crate::http::middleware::ClientIp;
+use crate::http::middleware::{ClientIp, RequestId};
 use crate::security::jwt::TokenKind;
 use crate::service::auth::{Caller, authenticate};
 use crate::state::AppState;
@@ -160,6 +160,13 @@ impl QuerySchema for domain::PermissionListQuery {
     }
 }
 
+impl QuerySchema for domain::AuditQuery {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, ValidationErrors> {
+        let known = crate::service::audit::EventKind::ALL.map(|kind| kind.as_str());
+        domain::parse_audit_query(pairs, &known)
+    }
+}
+
 impl<T: QuerySchema, S: Send + Sync> FromRequestParts<S> for ValidQuery<T> {
     type Rejection = AppError;
 
@@ -225,7 +232,14 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let caller = authenticate(state, bearer_value(parts).as_deref(), TokenKind::Access).await?;
+        let client = client_info(parts);
+        let caller = authenticate(
+            state,
+            bearer_value(parts).as_deref(),
+            TokenKind::Access,
+            &client,
+        )
+        .await?;
         tracing::Span::current().record("user_id", caller.user.id);
         Ok(Self(caller))
     }
@@ -238,31 +252,43 @@ impl FromRequestParts<AppState> for RefreshCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let caller =
-            authenticate(state, bearer_value(parts).as_deref(), TokenKind::Refresh).await?;
+        let client = client_info(parts);
+        let caller = authenticate(
+            state,
+            bearer_value(parts).as_deref(),
+            TokenKind::Refresh,
+            &client,
+        )
+        .await?;
         tracing::Span::current().record("user_id", caller.user.id);
         Ok(Self(caller))
     }
 }
 
-/// Client facts recorded on a new session.
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
+pub use crate::service::audit::ClientInfo;
+
+/// Client IP, user agent and request id, for new sessions and audit events.
+fn client_info(parts: &Parts) -> ClientInfo {
+    let ip = parts.extensions.get::<ClientIp>().map(|c| c.0.to_string());
+    let user_agent = parts.headers.get(USER_AGENT).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .chars()
+            .take(512)
+            .collect()
+    });
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
+    ClientInfo {
+        ip,
+        user_agent,
+        request_id,
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
-        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0.to_string());
-        let user_agent = parts.headers.get(USER_AGENT).map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .chars()
-                .take(512)
-                .collect()
-        });
-        Ok(Self { ip, user_agent })
+        Ok(client_info(parts))
     }
 }
 

@@ -6,6 +6,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod serve;
+pub mod views;
 
 use axum::Router;
 use axum::http::header::ALLOW;
@@ -18,7 +19,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::AppError;
 use crate::state::AppState;
 use middleware as mw;
-use routes::{allow_header, auth, docs, health, pages, permissions, roles, route_methods, users};
+use routes::{
+    allow_header, audit, auth, docs, health, pages, permissions, roles, route_methods, users,
+};
 
 /// Give a path its plain-`OPTIONS` answer and its 405, both with the `Allow` header of §1.12.
 fn with_allow(canonical: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
@@ -100,6 +103,7 @@ fn admin_routes(router: Router<AppState>) -> Router<AppState> {
         get(roles::list).post(roles::create),
     );
     let router = collection(router, "/api/v1/admin/permissions/", get(permissions::list));
+    let router = collection(router, "/api/v1/admin/audit-events/", get(audit::list));
     let route = |router: Router<AppState>, path: &'static str, methods| {
         router.route(path, with_allow(path, methods))
     };

@@ -13,6 +13,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod account;
 mod bucket_key;
 mod client_ip;
 mod config;
@@ -31,6 +32,9 @@ mod redis_tests;
 #[cfg(test)]
 mod test_redis;
 
+pub use self::account::{
+    ACCOUNT_KEY_PREFIX, AccountLimits, AccountStatus, AccountThrottle, FailureWindow, account_key,
+};
 pub use self::client_ip::{TrustedProxies, client_ip, client_key};
 pub use self::config::{ConfigError, RateLimitConfig, StorageUrl};
 pub use self::decision::Decision;

@@ -41,7 +41,7 @@ return out
 /// Redis limiter store. Cloning shares the connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    pub(super) connection: ConnectionManager,
     script: Arc<Script>,
 }
 
@@ -178,7 +178,7 @@ fn reading(limit: Limit, count: i64, pttl: i64) -> Result<Reading, StoreError> {
     })
 }
 
-async fn within<T>(
+pub(super) async fn within<T>(
     limit: Duration,
     operation: impl Future<Output = RedisResult<T>>,
 ) -> Result<T, StoreError> {

@@ -407,3 +407,34 @@ async fn rediss_handshake_failure_is_an_error_not_a_panic() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn account_failures_count_expire_with_the_window_and_clear_on_redis() {
+    let store = shared_store().await;
+    let throttle = AccountThrottle::new(
+        &store,
+        AccountLimits {
+            max_failures: 2,
+            window: Duration::from_secs(60),
+        },
+    );
+    let email = format!(
+        "{}@example.com",
+        unique_route("acct").replace([' ', '/'], "-")
+    );
+    assert_eq!(throttle.check(&email).await.unwrap(), AccountStatus::Open);
+    let first = throttle.record_failure(&email).await.unwrap().unwrap();
+    assert_eq!(first.failures, 1);
+    assert!((59..=60).contains(&first.retry_after_secs));
+    let second = throttle.record_failure(&email).await.unwrap().unwrap();
+    assert!(throttle.reached_limit_now(&second));
+    assert!(matches!(
+        throttle.check(&email.to_uppercase()).await.unwrap(),
+        AccountStatus::Throttled { retry_after_secs } if (1..=60).contains(&retry_after_secs)
+    ));
+    let mut conn = raw_connection(&url()).await;
+    let ttl = pttl(&mut conn, &account_key(&email)).await;
+    assert!((1..=60_000).contains(&ttl), "window TTL {ttl}");
+    throttle.clear(&email).await.unwrap();
+    assert_eq!(throttle.check(&email).await.unwrap(), AccountStatus::Open);
+}

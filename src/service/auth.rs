@@ -6,6 +6,8 @@ use crate::domain::{LoginRequest, NewUser};
 use crate::error::{AppError, AppResult};
 use crate::security::jwt::{Claims, TokenError, TokenKind};
 use crate::security::password::{DUMMY_HASH, HashFamily};
+use crate::service::account_guard::{self, PasswordCheck};
+use crate::service::audit::{self, AuditEvent, ClientInfo, LoginFailure};
 use crate::service::passwords;
 use crate::state::AppState;
 use crate::store::types::Ts;
@@ -61,6 +63,7 @@ pub async fn authenticate(
     state: &AppState,
     header: Option<&str>,
     kind: TokenKind,
+    client: &ClientInfo,
 ) -> AppResult<Caller> {
     let token = bearer_token(state, header)?;
     let claims = state
@@ -97,7 +100,7 @@ pub async fn authenticate(
         ));
     }
     if kind == TokenKind::Refresh && row.refresh_jti.map(|j| j.0) != Some(claims.jti) {
-        detect_reuse(state, &claims).await?;
+        detect_reuse(state, &claims, client).await?;
     }
     Ok(Caller {
         user: row.user,
@@ -107,8 +110,18 @@ pub async fn authenticate(
 }
 
 /// A spent refresh token was presented: revoke its session (§2.4 step 2). Always an error.
-async fn detect_reuse(state: &AppState, claims: &Claims) -> AppResult<()> {
-    sessions::revoke(&state.db, claims.sid, "refresh_reuse").await?;
+/// `auth.refresh_reuse` is stored with the revocation, or alone when a concurrent request
+/// revoked the session first.
+async fn detect_reuse(state: &AppState, claims: &Claims, client: &ClientInfo) -> AppResult<()> {
+    let event = AuditEvent::RefreshReuse {
+        user_id: claims.user_id,
+    };
+    let events = [event.stamp(client)];
+    if sessions::revoke(&state.db, claims.sid, "refresh_reuse", &events).await? {
+        audit::announce(state, &events);
+    } else {
+        audit::record_alone(state, &event, client).await?;
+    }
     state.metrics.auth_failure("refresh_reuse");
     state.metrics.session_revoked("refresh_reuse");
     tracing::warn!(user_id = claims.user_id, session_id = %claims.sid, "refresh token reuse detected");
@@ -150,21 +163,24 @@ fn ts_from_secs(secs: i64) -> AppResult<Ts> {
         .ok_or_else(|| AppError::internal("time", "expiry out of range"))
 }
 
-/// §5.4: unknown email and wrong password are indistinguishable, including their cost.
+/// §5.4: unknown email and wrong password are indistinguishable, including their cost; a
+/// throttled email is refused before any lookup or hashing.
 pub async fn login(
     state: &AppState,
     request: LoginRequest,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
+    client: &ClientInfo,
 ) -> AppResult<(TokenPair, UserRow)> {
-    let found = users::find_for_login(&state.db, request.email.as_str()).await?;
+    let email = request.email.as_str();
+    account_guard::refuse_if_throttled(state, email).await?;
+    let found = users::find_for_login(&state.db, email).await?;
     let stored = found
         .as_ref()
         .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let verification = passwords::verify(state, request.password.clone(), stored).await?;
+    let found_id = found.as_ref().map(|u| u.id);
     let Some(user) = found.filter(|_| verification.matched) else {
-        state.metrics.auth_failure("invalid_credentials");
-        tracing::warn!(client_ip = ip.unwrap_or_default(), "failed login");
+        account_guard::password_check_failed(state, client, email, found_id, PasswordCheck::Login)
+            .await?;
         return Err(AppError::InvalidCredentials);
     };
     if verification.family == HashFamily::Unknown {
@@ -175,25 +191,43 @@ pub async fn login(
     }
     if !user.active() {
         state.metrics.auth_failure("account_deactivated");
+        let event = AuditEvent::LoginFailed {
+            email: email.to_owned(),
+            user_id: Some(user.id),
+            reason: LoginFailure::AccountDeactivated,
+        };
+        audit::record_alone(state, &event, client).await?;
         return Err(AppError::Forbidden("User account is deactivated".into()));
     }
-    let session_id = Uuid::new_v4();
-    let now = now_secs();
-    let (pair, refresh_jti, refresh_exp) = issue_pair(state, &user, session_id, now)?;
-    let session = sessions::NewSession {
-        id: session_id,
-        user_id: user.id,
-        refresh_jti,
-        expires_at: ts_from_secs(refresh_exp)?,
-        ip_address: ip,
-        user_agent,
-    };
-    sessions::create(&state.db, &session).await?;
+    let pair = open_session(state, &user, client).await?;
     state.metrics.logins.inc();
     if verification.needs_rehash {
         upgrade_hash(state, &user, request.password, verification.family).await;
     }
     Ok((pair, user))
+}
+
+/// A new session and its token pair; `auth.login_succeeded` is stored with the session.
+async fn open_session(
+    state: &AppState,
+    user: &UserRow,
+    client: &ClientInfo,
+) -> AppResult<TokenPair> {
+    let session_id = Uuid::new_v4();
+    let now = now_secs();
+    let (pair, refresh_jti, refresh_exp) = issue_pair(state, user, session_id, now)?;
+    let session = sessions::NewSession {
+        id: session_id,
+        user_id: user.id,
+        refresh_jti,
+        expires_at: ts_from_secs(refresh_exp)?,
+        ip_address: client.ip.as_deref(),
+        user_agent: client.user_agent.as_deref(),
+    };
+    let events = [AuditEvent::LoginSucceeded { user_id: user.id }.stamp(client)];
+    sessions::create(&state.db, &session, &events).await?;
+    audit::announce(state, &events);
+    Ok(pair)
 }
 
 /// Store a fresh Argon2id hash after a login with a legacy or outdated one (§2.7).
@@ -225,7 +259,11 @@ async fn upgrade_hash(state: &AppState, user: &UserRow, password: String, family
 }
 
 /// §2.4: rotate the session's refresh token; a lost race counts as reuse.
-pub async fn refresh(state: &AppState, caller: &Caller) -> AppResult<TokenPair> {
+pub async fn refresh(
+    state: &AppState,
+    caller: &Caller,
+    client: &ClientInfo,
+) -> AppResult<TokenPair> {
     let now = now_secs();
     let (pair, new_jti, refresh_exp) = issue_pair(state, &caller.user, caller.session_id, now)?;
     let rotated = sessions::rotate(
@@ -237,20 +275,27 @@ pub async fn refresh(state: &AppState, caller: &Caller) -> AppResult<TokenPair> 
     )
     .await?;
     if !rotated {
-        detect_reuse(state, &caller.claims).await?;
+        detect_reuse(state, &caller.claims, client).await?;
     }
     Ok(pair)
 }
 
-pub async fn logout(state: &AppState, caller: &Caller) -> AppResult<()> {
-    if sessions::revoke(&state.db, caller.session_id, "logout").await? {
+pub async fn logout(state: &AppState, caller: &Caller, client: &ClientInfo) -> AppResult<()> {
+    let user_id = caller.user.id;
+    let events = [AuditEvent::Logout { user_id }.stamp(client)];
+    if sessions::revoke(&state.db, caller.session_id, "logout", &events).await? {
         state.metrics.session_revoked("logout");
+        audit::announce(state, &events);
     }
     Ok(())
 }
 
 /// §5.3: uniqueness checks, then one transaction for the user and its default roles.
-pub async fn register(state: &AppState, new_user: NewUser) -> AppResult<UserRow> {
+pub async fn register(
+    state: &AppState,
+    new_user: NewUser,
+    client: &ClientInfo,
+) -> AppResult<UserRow> {
     if users::username_taken(&state.db, new_user.username.as_str()).await? {
         return Err(AppError::AlreadyExists("Username already exists".into()));
     }
@@ -270,11 +315,15 @@ pub async fn register(state: &AppState, new_user: NewUser) -> AppResult<UserRow>
     let mut roles = state.config.default_roles.clone();
     roles.sort();
     roles.dedup();
-    match users::insert_with_roles(&state.db, &row, &roles).await {
-        Ok((user, skipped)) => {
-            if !skipped.is_empty() {
-                tracing::warn!(user_id = user.id, skipped_roles = %skipped.join(","), "default roles not found; skipped");
+    let audit =
+        |user: &UserRow| vec![AuditEvent::UserRegistered { user_id: user.id }.stamp(client)];
+    match users::insert_with_roles(&state.db, &row, &roles, audit).await {
+        Ok(inserted) => {
+            let user = inserted.row;
+            if !inserted.skipped_roles.is_empty() {
+                tracing::warn!(user_id = user.id, skipped_roles = %inserted.skipped_roles.join(","), "default roles not found; skipped");
             }
+            audit::announce(state, &inserted.events);
             Ok(user)
         }
         Err(err) if err.is_unique_violation() => {

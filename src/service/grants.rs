@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::domain::{PermissionGrant, RoleAssign, UserIdParam};
 use crate::error::{AppError, AppResult};
 use crate::service::access::{self, GRANT, REVOKE};
+use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::service::roles::{group_by_role, role_json};
 use crate::service::users::existing;
@@ -61,6 +62,7 @@ pub async fn assign_role(
     caller: &Caller,
     id: &UserIdParam,
     input: &RoleAssign,
+    client: &ClientInfo,
 ) -> AppResult<String> {
     let (held, lock) = access::require_serialized(state, caller, &["roles:assign"]).await?;
     let user = existing(state, id).await?;
@@ -68,18 +70,19 @@ pub async fn assign_role(
     let role = live_role(state, name).await?;
     let conferred = roles::chain_permissions(&state.db, role.id, 0).await?;
     access::guard(state, &held, &conferred, GRANT)?;
-    if !rbac::assign_role(&state.db, user.id, role.id, Some(caller.user.id)).await? {
+    let events = [AuditEvent::RoleAssigned {
+        caller_id: caller.user.id,
+        target_id: user.id,
+        role: name.to_owned(),
+    }
+    .stamp(client)];
+    if !rbac::assign_role(&state.db, user.id, role.id, Some(caller.user.id), &events).await? {
         return Err(AppError::BadRequest(format!(
             "User already has role '{name}'"
         )));
     }
     lock.release().await;
-    tracing::info!(
-        user_id = user.id,
-        role = name,
-        by = caller.user.id,
-        "role assigned"
-    );
+    audit::announce(state, &events);
     Ok(format!(
         "Role '{name}' assigned to user '{}'",
         user.username
@@ -92,24 +95,26 @@ pub async fn revoke_role(
     caller: &Caller,
     id: &UserIdParam,
     name: &str,
+    client: &ClientInfo,
 ) -> AppResult<String> {
     let (held, lock) = access::require_serialized(state, caller, &["roles:revoke"]).await?;
     let user = existing(state, id).await?;
     let role = live_role(state, name).await?;
     let removed = roles::chain_permissions(&state.db, role.id, 0).await?;
     access::guard(state, &held, &removed, REVOKE)?;
-    if !rbac::revoke_role(&state.db, user.id, role.id).await? {
+    let events = [AuditEvent::RoleRevoked {
+        caller_id: caller.user.id,
+        target_id: user.id,
+        role: name.to_owned(),
+    }
+    .stamp(client)];
+    if !rbac::revoke_role(&state.db, user.id, role.id, &events).await? {
         return Err(AppError::BadRequest(format!(
             "User doesn't have role '{name}'"
         )));
     }
     lock.release().await;
-    tracing::info!(
-        user_id = user.id,
-        role = name,
-        by = caller.user.id,
-        "role revoked"
-    );
+    audit::announce(state, &events);
     Ok(format!(
         "Role '{name}' revoked from user '{}'",
         user.username
@@ -148,25 +153,32 @@ pub async fn grant(
     caller: &Caller,
     id: &UserIdParam,
     input: &PermissionGrant,
+    client: &ClientInfo,
 ) -> AppResult<String> {
     let (held, lock) = access::require_serialized(state, caller, &["permissions:assign"]).await?;
     let user = existing(state, id).await?;
     let name = input.permission.as_str();
     let permission = live_permission(state, name).await?;
     access::guard(state, &held, &[name], GRANT)?;
-    let reason = input.reason.as_deref();
-    if !permissions::grant(&state.db, user.id, permission.id, caller.user.id, reason).await? {
+    let grant = permissions::Grant {
+        user_id: user.id,
+        permission_id: permission.id,
+        granted_by: caller.user.id,
+        reason: input.reason.as_deref(),
+    };
+    let events = [AuditEvent::PermissionGranted {
+        caller_id: caller.user.id,
+        target_id: user.id,
+        permission: name.to_owned(),
+    }
+    .stamp(client)];
+    if !permissions::grant(&state.db, &grant, &events).await? {
         return Err(AppError::BadRequest(format!(
             "User already has direct permission '{name}'"
         )));
     }
     lock.release().await;
-    tracing::info!(
-        user_id = user.id,
-        permission = name,
-        by = caller.user.id,
-        "permission granted"
-    );
+    audit::announce(state, &events);
     Ok(format!(
         "Permission '{name}' granted to user '{}'",
         user.username
@@ -179,23 +191,25 @@ pub async fn revoke(
     caller: &Caller,
     id: &UserIdParam,
     name: &str,
+    client: &ClientInfo,
 ) -> AppResult<String> {
     let (held, lock) = access::require_serialized(state, caller, &["permissions:revoke"]).await?;
     let user = existing(state, id).await?;
     let permission = live_permission(state, name).await?;
     access::guard(state, &held, &[name], REVOKE)?;
-    if !permissions::revoke(&state.db, user.id, permission.id).await? {
+    let events = [AuditEvent::PermissionRevoked {
+        caller_id: caller.user.id,
+        target_id: user.id,
+        permission: name.to_owned(),
+    }
+    .stamp(client)];
+    if !permissions::revoke(&state.db, user.id, permission.id, &events).await? {
         return Err(AppError::BadRequest(format!(
             "User doesn't have direct permission '{name}'"
         )));
     }
     lock.release().await;
-    tracing::info!(
-        user_id = user.id,
-        permission = name,
-        by = caller.user.id,
-        "permission revoked"
-    );
+    audit::announce(state, &events);
     Ok(format!(
         "Permission '{name}' revoked from user '{}'",
         user.username

@@ -24,6 +24,9 @@ pub async fn hash(state: &AppState, password: String) -> AppResult<String> {
 
 /// Verify against a stored hash on the blocking pool.
 pub async fn verify(state: &AppState, password: String, stored: String) -> AppResult<Verification> {
+    state
+        .password_checks
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let _slot = slot(state).await?;
     Ok(tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await?)
 }

@@ -9,6 +9,7 @@ use crate::domain::{RoleCreate, RoleListQuery, RoleUpdate};
 use crate::error::{AppError, AppResult};
 use crate::security::permission;
 use crate::service::access::{self, GRANT, REVOKE};
+use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::rbac::{self, RoleRow};
@@ -127,7 +128,12 @@ async fn resolve_all(state: &AppState, names: &[String]) -> AppResult<Result<Vec
     Ok(Ok(ids))
 }
 
-pub async fn create(state: &AppState, caller: &Caller, input: RoleCreate) -> AppResult<Value> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: RoleCreate,
+    client: &ClientInfo,
+) -> AppResult<Value> {
     let (held, lock) = access::require_serialized(state, caller, &["roles:create"]).await?;
     let name = input.name.as_str();
     let conflict = || AppError::Conflict(format!("Role '{name}' already exists"));
@@ -159,12 +165,17 @@ pub async fn create(state: &AppState, caller: &Caller, input: RoleCreate) -> App
         parent_role_id: parent.as_ref().map(|p| p.id),
         permission_ids: &permission_ids,
     };
-    let id = match roles::insert(&state.db, &new).await {
+    let event = AuditEvent::RoleCreated {
+        caller_id: caller.user.id,
+        role: name.to_owned(),
+    };
+    let events = [event.stamp(client)];
+    let id = match roles::insert(&state.db, &new, &events).await {
         Err(err) if err.class() == DbClass::Unique => return Err(conflict()),
         other => other?,
     };
     lock.release().await;
-    tracing::info!(role = name, by = caller.user.id, "role created");
+    audit::announce(state, &events);
     reread(state, id).await
 }
 
@@ -230,6 +241,7 @@ pub async fn update(
     caller: &Caller,
     name: &str,
     input: RoleUpdate,
+    client: &ClientInfo,
 ) -> AppResult<Value> {
     let (held, lock) = access::require_serialized(state, caller, &["roles:update"]).await?;
     let role = roles::live_by_name(&state.db, name)
@@ -269,13 +281,24 @@ pub async fn update(
         parent_role_id: parent_id,
         permission_ids,
     };
-    roles::update(&state.db, &role, &changes).await?;
     lock.release().await;
-    tracing::info!(role = name, by = caller.user.id, "role updated");
+    let event = AuditEvent::RoleUpdated {
+        caller_id: caller.user.id,
+        role: name.to_owned(),
+    };
+    let events = [event.stamp(client)];
+    if roles::update(&state.db, &role, &changes, &events).await? {
+        audit::announce(state, &events);
+    }
     reread(state, role.id).await
 }
 
-pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    client: &ClientInfo,
+) -> AppResult<()> {
     let (held, lock) = access::require_serialized(state, caller, &["roles:delete"]).await?;
     let role = roles::live_by_name(&state.db, name)
         .await?
@@ -287,10 +310,15 @@ pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> AppResult<
     }
     let effective = roles::chain_permissions(&state.db, role.id, 0).await?;
     access::guard(state, &held, &effective, REVOKE)?;
-    if !roles::soft_delete(&state.db, role.id).await? {
+    let event = AuditEvent::RoleDeleted {
+        caller_id: caller.user.id,
+        role: name.to_owned(),
+    };
+    let events = [event.stamp(client)];
+    if !roles::soft_delete(&state.db, role.id, &events).await? {
         return Err(not_found_quoted(name));
     }
     lock.release().await;
-    tracing::info!(role = name, by = caller.user.id, "role deleted");
+    audit::announce(state, &events);
     Ok(())
 }

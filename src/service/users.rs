@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::domain::{UserIdParam, UserListQuery, UserUpdate};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
+use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::users::{self, UserPatch, UserRow};
@@ -91,11 +92,68 @@ fn patch(update: &UserUpdate) -> UserPatch {
     }
 }
 
+/// The names of the columns the patch changes (never the values: `bio` is private).
+fn changed_fields(current: &UserRow, patch: &UserPatch) -> Vec<&'static str> {
+    fn differs<T: PartialEq>(present: Option<&T>, stored: &T) -> bool {
+        present.is_some_and(|value| value != stored)
+    }
+    [
+        (
+            "first_name",
+            differs(patch.first_name.as_ref(), &current.first_name),
+        ),
+        (
+            "middle_name",
+            differs(patch.middle_name.as_ref(), &current.middle_name),
+        ),
+        (
+            "last_name",
+            differs(patch.last_name.as_ref(), &current.last_name),
+        ),
+        ("bio", differs(patch.bio.as_ref(), &current.bio)),
+        (
+            "is_active",
+            patch
+                .is_active
+                .is_some_and(|value| Some(value) != current.is_active),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
+/// `user.updated` for a stored change, and `user.deactivated` when `is_active` became false.
+fn update_events(
+    caller: &Caller,
+    target_id: i32,
+    fields: &[&'static str],
+    deactivated: bool,
+) -> Vec<AuditEvent> {
+    let caller_id = caller.user.id;
+    let mut events = Vec::new();
+    if !fields.is_empty() {
+        events.push(AuditEvent::UserUpdated {
+            caller_id,
+            target_id,
+            fields: fields.to_vec(),
+        });
+    }
+    if deactivated {
+        events.push(AuditEvent::UserDeactivated {
+            caller_id,
+            target_id,
+        });
+    }
+    events
+}
+
 pub async fn update(
     state: &AppState,
     caller: &Caller,
     id: &UserIdParam,
     update: UserUpdate,
+    client: &ClientInfo,
 ) -> AppResult<UserRow> {
     let own_profile = is_self(caller, id) && !update.contains_is_active();
     let guarded = update.contains_is_active() && !is_self(caller, id);
@@ -116,7 +174,14 @@ pub async fn update(
     }
     let deactivating = update.is_active == Some(false);
     let revoke = deactivating.then_some("user_deactivated");
-    let updated = users::update_profile(&state.db, current.id, &patch(&update), revoke)
+    let patch = patch(&update);
+    let fields = changed_fields(&current, &patch);
+    let deactivated = deactivating && fields.contains(&"is_active");
+    let events: Vec<_> = update_events(caller, current.id, &fields, deactivated)
+        .iter()
+        .map(|event| event.stamp(client))
+        .collect();
+    let updated = users::update_profile(&state.db, current.id, &patch, revoke, &events)
         .await?
         .ok_or_else(|| not_found(id))?;
     if let Some(lock) = lock {
@@ -125,10 +190,16 @@ pub async fn update(
     if deactivating {
         state.metrics.session_revoked("user_deactivated");
     }
+    audit::announce(state, &events);
     Ok(updated)
 }
 
-pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResult<i32> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: &UserIdParam,
+    client: &ClientInfo,
+) -> AppResult<i32> {
     let (held, lock) = if is_self(caller, id) {
         (None, None)
     } else {
@@ -139,12 +210,18 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppR
     if let Some(held) = &held {
         access::guard_target(state, held, current.id).await?;
     }
-    if !users::soft_delete(&state.db, current.id).await? {
+    let event = AuditEvent::UserDeleted {
+        caller_id: caller.user.id,
+        target_id: current.id,
+    };
+    let events = [event.stamp(client)];
+    if !users::soft_delete(&state.db, current.id, &events).await? {
         return Err(not_found(id));
     }
     if let Some(lock) = lock {
         lock.release().await;
     }
     state.metrics.session_revoked("user_deleted");
+    audit::announce(state, &events);
     Ok(current.id)
 }

@@ -37,7 +37,16 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0003_email_ci.sql"),
         sqlite: include_str!("../../migrations/sqlite/0003_email_ci.sql"),
     },
+    Migration {
+        version: 5,
+        name: "audit_events",
+        postgres: include_str!("../../migrations/postgres/0005_audit_events.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0005_audit_events.sql"),
+    },
 ];
+
+/// The migration re-run on every `migrate` (its index may be skipped on a case clash).
+const EMAIL_CI: &str = "email_ci";
 
 const ADOPTABLE_REVISION: &str = "06ffc6d4c520";
 const MIGRATION_LOCK_KEY: i64 = 0x7761_7264_656e; // "warden"
@@ -286,7 +295,7 @@ pub async fn migrate(db: &Db) -> Result<MigrateReport, DbError> {
             applied.push(migration.label());
         }
         // Re-evaluated on every run: a clash fixed by hand later gets its unique index.
-        if let Some(email_ci) = MIGRATIONS.last() {
+        if let Some(email_ci) = MIGRATIONS.iter().find(|m| m.name == EMAIL_CI) {
             sqlx::raw_sql(email_ci.script(backend))
                 .execute(&mut *tx)
                 .await?;
@@ -405,6 +414,7 @@ pub async fn drop_everything(db: &Db) -> Result<(), DbError> {
         Db::Sqlite(pool) => {
             sqlx::raw_sql(
                 "PRAGMA foreign_keys = OFF; \
+                 DROP TABLE IF EXISTS audit_events; \
                  DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS user_roles; \
                  DROP TABLE IF EXISTS user_permissions; DROP TABLE IF EXISTS role_permissions; \
                  DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS permissions; \

@@ -6,6 +6,7 @@
 //! RECURSIVE`, `ON CONFLICT`) is understood by both. Values whose wire types differ between the
 //! backends (timestamps, UUIDs) go through the newtypes of [`types`].
 
+pub mod audit_events;
 pub mod error;
 pub mod migrate;
 pub mod permissions;
@@ -74,6 +75,9 @@ fn to_sqlite_dialect(sql: &str) -> String {
         .replace("users.users", "users")
         .replace("rbac.", "")
         .replace("auth.sessions", "sessions")
+        .replace("auth.audit_events", "audit_events")
+        .replace("::jsonb", "")
+        .replace("details::text", "details")
         .replace(" COLLATE \"C\"", "")
 }
 

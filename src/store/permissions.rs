@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
 use crate::with_pool;
@@ -95,35 +96,60 @@ pub async fn direct_grants(db: &Db, user_id: i32) -> Result<Vec<DirectGrantRow>,
         .await?))
 }
 
-/// Grant a direct permission; false when the user already had it.
-pub async fn grant(
+/// Who grants a direct permission, and why.
+pub struct Grant<'a> {
+    pub user_id: i32,
+    pub permission_id: i32,
+    pub granted_by: i32,
+    pub reason: Option<&'a str>,
+}
+
+/// Grant a direct permission and store the audit events in the same transaction; false when
+/// the user already had it (nothing stored).
+pub async fn grant(db: &Db, grant: &Grant<'_>, events: &[NewAuditEvent]) -> Result<bool, DbError> {
+    let sql = db.sql(GRANT);
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(sql)
+            .bind(grant.user_id)
+            .bind(grant.permission_id)
+            .bind(Ts::now())
+            .bind(grant.granted_by)
+            .bind(grant.reason)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if inserted {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    })
+}
+
+/// Remove a direct permission and store the audit events in the same transaction; false when
+/// the user did not have it (nothing stored).
+pub async fn revoke(
     db: &Db,
     user_id: i32,
     permission_id: i32,
-    granted_by: i32,
-    reason: Option<&str>,
+    events: &[NewAuditEvent],
 ) -> Result<bool, DbError> {
-    let sql = db.sql(GRANT);
-    let inserted = with_pool!(db, |pool| sqlx::query(sql)
-        .bind(user_id)
-        .bind(permission_id)
-        .bind(Ts::now())
-        .bind(granted_by)
-        .bind(reason)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(inserted > 0)
-}
-
-/// Remove a direct permission; false when the user did not have it.
-pub async fn revoke(db: &Db, user_id: i32, permission_id: i32) -> Result<bool, DbError> {
     let sql = db.sql(REVOKE);
-    let removed = with_pool!(db, |pool| sqlx::query(sql)
-        .bind(user_id)
-        .bind(permission_id)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(removed > 0)
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let removed = sqlx::query(sql)
+            .bind(user_id)
+            .bind(permission_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if removed {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    })
 }

@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
 use crate::with_pool;
@@ -87,23 +88,33 @@ pub async fn role_by_name_any(db: &Db, name: &str) -> Result<Option<RoleRow>, Db
         .await?))
 }
 
-/// Assign a role; false when the user already had it.
+/// Assign a role and store the audit events in the same transaction; false when the user
+/// already had it (nothing stored).
 pub async fn assign_role(
     db: &Db,
     user_id: i32,
     role_id: i32,
     assigned_by: Option<i32>,
+    events: &[NewAuditEvent],
 ) -> Result<bool, DbError> {
     let sql = db.sql(ASSIGN_ROLE);
-    let inserted = with_pool!(db, |pool| sqlx::query(sql)
-        .bind(user_id)
-        .bind(role_id)
-        .bind(Ts::now())
-        .bind(assigned_by)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(inserted > 0)
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(sql)
+            .bind(user_id)
+            .bind(role_id)
+            .bind(Ts::now())
+            .bind(assigned_by)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if inserted {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    })
 }
 
 /// Permissions a user gets through roles (with inheritance), sorted.
@@ -150,14 +161,28 @@ pub async fn assigned_by(
         .await?))
 }
 
-/// Remove a role from a user; false when the user did not have it.
-pub async fn revoke_role(db: &Db, user_id: i32, role_id: i32) -> Result<bool, DbError> {
+/// Remove a role from a user and store the audit events in the same transaction; false when
+/// the user did not have it (nothing stored).
+pub async fn revoke_role(
+    db: &Db,
+    user_id: i32,
+    role_id: i32,
+    events: &[NewAuditEvent],
+) -> Result<bool, DbError> {
     let sql = db.sql(REVOKE_ROLE);
-    let removed = with_pool!(db, |pool| sqlx::query(sql)
-        .bind(user_id)
-        .bind(role_id)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(removed > 0)
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let removed = sqlx::query(sql)
+            .bind(user_id)
+            .bind(role_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if removed {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    })
 }

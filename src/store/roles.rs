@@ -1,5 +1,6 @@
 //! SQL for `rbac.roles` and their own permissions (`rbac.role_permissions`).
 
+use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::rbac::RoleRow;
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
@@ -171,7 +172,7 @@ pub async fn is_self_or_descendant(db: &Db, role_id: i32, candidate: i32) -> Res
 }
 
 /// Insert a role and its permissions in one transaction; returns the new id.
-pub async fn insert(db: &Db, role: &NewRole<'_>) -> Result<i32, DbError> {
+pub async fn insert(db: &Db, role: &NewRole<'_>, events: &[NewAuditEvent]) -> Result<i32, DbError> {
     let now = Ts::now();
     let (insert, link) = (db.sql(INSERT), db.sql(LINK));
     with_pool!(db, |pool| {
@@ -192,6 +193,7 @@ pub async fn insert(db: &Db, role: &NewRole<'_>) -> Result<i32, DbError> {
                 .execute(&mut *tx)
                 .await?;
         }
+        audit_events::insert_all(db, &mut *tx, events).await?;
         tx.commit().await?;
         Ok(id)
     })
@@ -199,9 +201,15 @@ pub async fn insert(db: &Db, role: &NewRole<'_>) -> Result<i32, DbError> {
 
 /// Apply an update in one transaction: columns, `updated_at` when something changed, and the
 /// permission set (links not wanted any more removed, new ones added with `granted_at = now`).
-pub async fn update(db: &Db, current: &RoleRow, changes: &RoleChanges) -> Result<(), DbError> {
+/// The audit events are stored in the same transaction, only when something changed.
+pub async fn update(
+    db: &Db,
+    current: &RoleRow,
+    changes: &RoleChanges,
+    events: &[NewAuditEvent],
+) -> Result<bool, DbError> {
     if !changes.changed {
-        return Ok(());
+        return Ok(false);
     }
     let now = Ts::now();
     let (update, linked, link, unlink) = (
@@ -241,19 +249,29 @@ pub async fn update(db: &Db, current: &RoleRow, changes: &RoleChanges) -> Result
                     .await?;
             }
         }
+        audit_events::insert_all(db, &mut *tx, events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     })
 }
 
-/// Soft-delete a live role; false when it was already gone.
-pub async fn soft_delete(db: &Db, role_id: i32) -> Result<bool, DbError> {
+/// Soft-delete a live role and store the audit events in the same transaction; false when it
+/// was already gone (nothing stored).
+pub async fn soft_delete(db: &Db, role_id: i32, events: &[NewAuditEvent]) -> Result<bool, DbError> {
     let sql = db.sql(SOFT_DELETE);
-    let affected = with_pool!(db, |pool| sqlx::query(sql)
-        .bind(role_id)
-        .bind(Ts::now())
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(affected > 0)
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let deleted = sqlx::query(sql)
+            .bind(role_id)
+            .bind(Ts::now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if deleted {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    })
 }

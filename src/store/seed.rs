@@ -1,7 +1,7 @@
 //! The RBAC seed (§3.3, §3.4, §12.5): inserts missing permissions and roles by name; existing
 //! names (even soft-deleted) are skipped and never modified.
 
-/// The 20 seeded permissions, in insertion order.
+/// The 21 seeded permissions, in insertion order.
 pub const PERMISSIONS: &[(&str, &str)] = &[
     ("users:read", "View user profiles and information"),
     ("users:create", "Create new user accounts"),
@@ -23,6 +23,7 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("users:*", "All permissions on users"),
     ("roles:*", "All permissions on roles"),
     ("permissions:*", "All permissions on permissions"),
+    ("audit:read", "View the security audit log"),
 ];
 
 pub struct SeedRole {
@@ -56,6 +57,7 @@ pub const ROLES: &[SeedRole] = &[
             "roles:revoke",
             "permissions:read",
             "permissions:list",
+            "audit:read",
         ],
     },
     SeedRole {

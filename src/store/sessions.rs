@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::{DbUuid, Ts};
 use crate::store::users::UserRow;
 use crate::store::{Db, DbError};
@@ -48,9 +49,15 @@ const ROTATE: &str = "UPDATE auth.sessions SET refresh_jti = $3, refreshed_at = 
 const REVOKE: &str = "UPDATE auth.sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL";
 const PURGE: &str = "DELETE FROM auth.sessions WHERE expires_at < $1";
 
-pub async fn create(db: &Db, session: &NewSession<'_>) -> Result<(), DbError> {
+/// Create a session and store its audit events in the same transaction.
+pub async fn create(
+    db: &Db,
+    session: &NewSession<'_>,
+    events: &[NewAuditEvent],
+) -> Result<(), DbError> {
     let sql = db.sql(INSERT);
     with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
         sqlx::query(sql)
             .bind(DbUuid(session.id))
             .bind(session.user_id)
@@ -59,8 +66,10 @@ pub async fn create(db: &Db, session: &NewSession<'_>) -> Result<(), DbError> {
             .bind(session.expires_at)
             .bind(session.ip_address)
             .bind(session.user_agent)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+        audit_events::insert_all(db, &mut *tx, events).await?;
+        tx.commit().await?;
     });
     Ok(())
 }
@@ -99,17 +108,31 @@ pub async fn rotate(
     Ok(changed == 1)
 }
 
-/// Revoke one session; false when it was already revoked.
-pub async fn revoke(db: &Db, session_id: Uuid, reason: &str) -> Result<bool, DbError> {
+/// Revoke one session and, when it was still live, store its audit events in the same
+/// transaction; false when it was already revoked (nothing stored).
+pub async fn revoke(
+    db: &Db,
+    session_id: Uuid,
+    reason: &str,
+    events: &[NewAuditEvent],
+) -> Result<bool, DbError> {
     let sql = db.sql(REVOKE);
-    let changed = with_pool!(db, |pool| sqlx::query(sql)
-        .bind(DbUuid(session_id))
-        .bind(Ts::now())
-        .bind(reason)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(changed > 0)
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query(sql)
+            .bind(DbUuid(session_id))
+            .bind(Ts::now())
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if changed {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    })
 }
 
 /// Delete sessions that expired before `cutoff` (housekeeping, §2.3).

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
 use crate::with_pool;
@@ -149,13 +150,22 @@ pub async fn any_user_exists(db: &Db) -> Result<bool, DbError> {
     Ok(count > 0)
 }
 
-/// Insert the user and assign the named roles in one transaction. Returns the row and the
-/// role names that matched no live role (skipped).
+/// What [`insert_with_roles`] stored.
+pub struct InsertedUser {
+    pub row: UserRow,
+    /// Role names that matched no live role.
+    pub skipped_roles: Vec<String>,
+    pub events: Vec<NewAuditEvent>,
+}
+
+/// Insert the user, assign the named roles and store the audit events `audit` derives from the
+/// new row, in one transaction.
 pub async fn insert_with_roles(
     db: &Db,
     user: &NewUserRow<'_>,
     roles: &[String],
-) -> Result<(UserRow, Vec<String>), DbError> {
+    audit: impl FnOnce(&UserRow) -> Vec<NewAuditEvent>,
+) -> Result<InsertedUser, DbError> {
     let now = Ts::now();
     let (insert, assign) = (db.sql(INSERT), db.sql(ASSIGN_ROLE_BY_NAME));
     with_pool!(db, |pool| {
@@ -183,8 +193,14 @@ pub async fn insert_with_roles(
                 skipped.push(role.clone());
             }
         }
+        let events = audit(&row);
+        audit_events::insert_all(db, &mut *tx, &events).await?;
         tx.commit().await?;
-        Ok((row, skipped))
+        Ok(InsertedUser {
+            row,
+            skipped_roles: skipped,
+            events,
+        })
     })
 }
 
@@ -214,12 +230,14 @@ pub async fn page(
 }
 
 /// Write the fields present in `patch`; when `revoke_reason` is given, revoke all live sessions
-/// in the same transaction. `None` when the user is gone (deleted meanwhile).
+/// in the same transaction, and store the audit events there too. `None` when the user is gone
+/// (deleted meanwhile; nothing stored).
 pub async fn update_profile(
     db: &Db,
     id: i32,
     patch: &UserPatch,
     revoke_reason: Option<&str>,
+    events: &[NewAuditEvent],
 ) -> Result<Option<UserRow>, DbError> {
     let now = Ts::now();
     let (update, revoke) = (db.sql(UPDATE_PROFILE), db.sql(REVOKE_ALL_SESSIONS));
@@ -248,13 +266,17 @@ pub async fn update_profile(
                 .execute(&mut *tx)
                 .await?;
         }
+        if row.is_some() {
+            audit_events::insert_all(db, &mut *tx, events).await?;
+        }
         tx.commit().await?;
         Ok(row)
     })
 }
 
-/// Soft delete and revoke every session; false when the user was already gone.
-pub async fn soft_delete(db: &Db, id: i32) -> Result<bool, DbError> {
+/// Soft delete, revoke every session and store the audit events, in one transaction; false
+/// when the user was already gone (nothing stored).
+pub async fn soft_delete(db: &Db, id: i32, events: &[NewAuditEvent]) -> Result<bool, DbError> {
     let now = Ts::now();
     let (delete, revoke) = (db.sql(SOFT_DELETE), db.sql(REVOKE_ALL_SESSIONS));
     with_pool!(db, |pool| {
@@ -273,6 +295,7 @@ pub async fn soft_delete(db: &Db, id: i32) -> Result<bool, DbError> {
                 .bind("user_deleted")
                 .execute(&mut *tx)
                 .await?;
+            audit_events::insert_all(db, &mut *tx, events).await?;
         }
         tx.commit().await?;
         Ok(deleted)

@@ -11,6 +11,30 @@ fn parse(pairs: &[(&str, &str)]) -> Result<Config, String> {
 const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef-production";
 
 #[test]
+fn account_protection_defaults_and_overrides_are_read() {
+    let defaults = parse(&[]).expect("defaults").account;
+    assert_eq!(
+        (
+            defaults.max_failures,
+            defaults.window_secs,
+            defaults.audit_retention_days
+        ),
+        (10, 900, 365)
+    );
+    let set = parse(&[
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "0"),
+        ("LOGIN_ACCOUNT_WINDOW_SECS", "60"),
+        ("AUDIT_RETENTION_DAYS", "0"),
+    ])
+    .expect("valid")
+    .account;
+    assert_eq!(
+        (set.max_failures, set.window_secs, set.audit_retention_days),
+        (0, 60, 0)
+    );
+}
+
+#[test]
 fn every_invalid_value_is_refused_naming_its_variable() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("APP_ENV", "staging")], "APP_ENV: "),
@@ -40,6 +64,27 @@ fn every_invalid_value_is_refused_naming_its_variable() {
         (&[("TRUSTED_PROXIES", "10.0.0.0/99")], "TRUSTED_PROXIES: "),
         (&[("RATE_LIMIT_ENABLED", "maybe")], "RATE_LIMIT_ENABLED: "),
         (&[("LOG_FORMAT", "xml")], "LOG_FORMAT: "),
+        (
+            &[("LOGIN_ACCOUNT_MAX_FAILURES", "-1")],
+            "LOGIN_ACCOUNT_MAX_FAILURES: ",
+        ),
+        (
+            &[("LOGIN_ACCOUNT_MAX_FAILURES", "ten")],
+            "LOGIN_ACCOUNT_MAX_FAILURES: ",
+        ),
+        (
+            &[("LOGIN_ACCOUNT_WINDOW_SECS", "0")],
+            "LOGIN_ACCOUNT_WINDOW_SECS: ",
+        ),
+        (
+            &[("LOGIN_ACCOUNT_WINDOW_SECS", "316224001")],
+            "LOGIN_ACCOUNT_WINDOW_SECS: ",
+        ),
+        (&[("AUDIT_RETENTION_DAYS", "-5")], "AUDIT_RETENTION_DAYS: "),
+        (
+            &[("AUDIT_RETENTION_DAYS", "36501")],
+            "AUDIT_RETENTION_DAYS: ",
+        ),
         (
             &[("JWT_ACCESS_TOKEN_EXPIRES", "0")],
             "JWT_ACCESS_TOKEN_EXPIRES: ",

@@ -43,6 +43,7 @@ const CONTRACT_OPERATIONS: &[(&str, &str)] = &[
         "delete",
         "/api/v1/admin/permissions/users/{user_id}/{permission_name}",
     ),
+    ("get", "/api/v1/admin/audit-events/"),
 ];
 
 /// The §5.25 table: statuses each operation MUST document (success first).
@@ -61,9 +62,13 @@ fn required_statuses(method: &str, path: &str) -> Vec<u16> {
         ("post", "/api/v1/auth/logout" | "/api/v1/auth/refresh") | ("get", "/api/v1/auth/me") => {
             &protected
         }
-        ("get", "/api/v1/users/" | "/api/v1/admin/roles/" | "/api/v1/admin/permissions/") => {
-            &with_input
-        }
+        (
+            "get",
+            "/api/v1/users/"
+            | "/api/v1/admin/roles/"
+            | "/api/v1/admin/permissions/"
+            | "/api/v1/admin/audit-events/",
+        ) => &with_input,
         (_, "/api/v1/users/{user_id}")
         | ("get", "/api/v1/admin/roles/users/{user_id}")
         | ("get", "/api/v1/admin/permissions/users/{user_id}") => &with_user,
@@ -107,6 +112,8 @@ fn expected_tag(path: &str) -> &'static str {
         "Roles Management"
     } else if path.starts_with("/api/v1/admin/permissions") {
         "Permissions Management"
+    } else if path.starts_with("/api/v1/admin/audit-events") {
+        "Audit Log"
     } else if path.starts_with("/api/v1/") {
         "Health (v1)"
     } else {

@@ -93,6 +93,7 @@ const TEST_DEFAULTS: &[(&str, &str)] = &[
     ("RATE_LIMIT_LOGIN", "10000 per minute"),
     ("RATE_LIMIT_REGISTER", "10000 per minute"),
     ("RATE_LIMIT_DEFAULT", "100000 per hour"),
+    ("LOGIN_ACCOUNT_MAX_FAILURES", "100000"),
     ("SHUTDOWN_TIMEOUT_SECS", "5"),
 ];
 
@@ -275,9 +276,15 @@ impl TestApp {
             .await
             .expect("query")
             .expect("role exists");
-        warden::store::rbac::assign_role(db, i32::try_from(user_id).expect("id"), role.id, None)
-            .await
-            .expect("assign");
+        warden::store::rbac::assign_role(
+            db,
+            i32::try_from(user_id).expect("id"),
+            role.id,
+            None,
+            &[],
+        )
+        .await
+        .expect("assign");
     }
 
     /// A logged-in user holding `role`; returns (id, access token).

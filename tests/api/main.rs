@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod account_throttle;
 mod attacks;
+mod audit;
 mod auth;
 mod config;
 mod connections;

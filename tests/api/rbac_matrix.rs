@@ -169,6 +169,14 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "GET",
+            "/api/v1/admin/audit-events/",
+            None,
+            200,
+            ADMINS,
+            &["audit:read"],
+        ),
+        row(
+            "GET",
             "/api/v1/admin/permissions/users:read",
             None,
             200,
@@ -275,6 +283,7 @@ async fn a_moderator_cannot_deactivate_an_admin_and_an_admin_cannot_delete_a_sup
         &reply,
         "Cannot manage a user who holds permissions you do not hold",
         &[
+            "audit:read",
             "permissions:list",
             "permissions:read",
             "roles:assign",

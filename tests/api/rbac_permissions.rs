@@ -18,7 +18,7 @@ async fn listing_permissions_orders_by_resource_then_action_with_pagination_meta
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_eq!(
             reply.body["meta"],
-            json!({"total": 20, "page": 1, "per_page": 50, "total_pages": 1})
+            json!({"total": 21, "page": 1, "per_page": 50, "total_pages": 1})
         );
         let listed = names(&reply);
         let mut expected = listed.clone();
@@ -41,7 +41,7 @@ async fn listing_permissions_orders_by_resource_then_action_with_pagination_meta
     let reply = app
         .get(&format!("{PERMISSIONS}/?resource="), Some(&root))
         .await;
-    assert_eq!(reply.body["meta"]["total"], 20);
+    assert_eq!(reply.body["meta"]["total"], 21);
     let reply = app
         .get(&format!("{PERMISSIONS}/?per_page=101"), Some(&root))
         .await;

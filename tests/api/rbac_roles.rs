@@ -46,6 +46,7 @@ async fn listing_roles_returns_the_seeded_roles_sorted_with_pagination_meta() {
     assert_eq!(
         reply.body["data"][0]["permissions"],
         json!([
+            "audit:read",
             "permissions:list",
             "permissions:read",
             "roles:assign",

@@ -128,6 +128,7 @@ fn query_parameter(query: &operations::Query) -> Value {
             schema
         }
         QueryKind::Bool { default } => json!({"type": "boolean", "default": default}),
+        QueryKind::Id => json!({"type": "integer", "minimum": 1}),
         QueryKind::Text => json!({"type": "string"}),
     };
     json!({

@@ -32,6 +32,8 @@ pub enum QueryKind {
     Bool {
         default: bool,
     },
+    /// A positive integer without default (an optional filter).
+    Id,
     Text,
 }
 
@@ -69,6 +71,7 @@ pub const AUTH: &str = "Authentication (v1)";
 pub const USERS: &str = "Users (v1)";
 pub const ROLES: &str = "Roles Management";
 pub const PERMISSIONS: &str = "Permissions Management";
+pub const AUDIT: &str = "Audit Log";
 pub const OPERATIONS: &str = "Operations";
 
 /// Tags in display order, with their descriptions.
@@ -78,6 +81,10 @@ pub const TAGS: &[(&str, &str)] = &[
     (USERS, "User accounts (§3.6 self rules apply)"),
     (ROLES, "RBAC roles and role assignments (§3)"),
     (PERMISSIONS, "RBAC permissions and direct grants (§3)"),
+    (
+        AUDIT,
+        "Security audit events: logins, account and RBAC changes",
+    ),
     (
         OPERATIONS,
         "Liveness, readiness and metrics for operators (§7)",
@@ -192,6 +199,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
                 "`INVALID_CREDENTIALS` `Invalid email or password` (unknown or deleted account, wrong password)",
             ),
             (403, "`FORBIDDEN` `User account is deactivated`"),
+            (
+                429,
+                "`RATE_LIMIT_EXCEEDED`: `Too many requests. Please try again later.` (per-client limit) or `Too many failed attempts for this account. Please try again later.` (per-account throttle: `LOGIN_ACCOUNT_MAX_FAILURES` failures for this email within `LOGIN_ACCOUNT_WINDOW_SECS`), both with `Retry-After`",
+            ),
             HASH_QUEUE_FULL,
         ],
     },
@@ -595,6 +606,56 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
             ),
             GUARD_403,
         ],
+    },
+    Operation {
+        method: "GET",
+        path: "/api/v1/admin/audit-events/",
+        operation_id: "list_audit_events",
+        tag: AUDIT,
+        summary: "List audit events",
+        description: "Security audit events, newest first, with an opaque keyset cursor (stable while new events arrive). Also answers at `/api/v1/admin/audit-events`.",
+        auth: Auth::Access(&["audit:read"]),
+        query: &[
+            Query {
+                name: "event",
+                kind: QueryKind::Text,
+                description: "An event name (`auth.login_failed`) or a prefix ending in `.` (`auth.`)",
+            },
+            Query {
+                name: "user_id",
+                kind: QueryKind::Id,
+                description: "Events whose actor or subject is this user",
+            },
+            Query {
+                name: "since",
+                kind: QueryKind::Text,
+                description: "RFC 3339 timestamp, inclusive",
+            },
+            Query {
+                name: "until",
+                kind: QueryKind::Text,
+                description: "RFC 3339 timestamp, exclusive",
+            },
+            Query {
+                name: "limit",
+                kind: QueryKind::Int {
+                    min: 1,
+                    max: Some(200),
+                    default: 50,
+                },
+                description: "Events per page (1-200)",
+            },
+            Query {
+                name: "cursor",
+                kind: QueryKind::Text,
+                description: "`meta.next_cursor` of the previous page",
+            },
+        ],
+        request: None,
+        status: 200,
+        success: "A page of audit events",
+        body: Body::Json("AuditEventListResponse"),
+        errors: &[],
     },
     Operation {
         method: "GET",

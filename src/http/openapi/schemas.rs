@@ -528,11 +528,30 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     );
 }
 
+/// The JSON Schema utoipa derives for a typed view.
+fn view_schema<T: utoipa::PartialSchema>() -> Value {
+    serde_json::to_value(T::schema()).unwrap_or_else(|_| json!({}))
+}
+
+/// Shapes rendered from typed views (`crate::http::views`).
+fn view_schemas(schemas: &mut Map<String, Value>) {
+    use crate::http::views::audit::{AuditEventListView, AuditEventView, AuditPageMetaView};
+    schemas.insert("AuditEvent".into(), view_schema::<AuditEventView>());
+    schemas.insert(
+        "AuditEventListResponse".into(),
+        success(
+            view_schema::<AuditEventListView>(),
+            view_schema::<AuditPageMetaView>(),
+        ),
+    );
+}
+
 /// Every component schema, by name.
 pub fn all() -> Map<String, Value> {
     let mut schemas = Map::new();
     request_schemas(&mut schemas);
     shape_schemas(&mut schemas);
     response_schemas(&mut schemas);
+    view_schemas(&mut schemas);
     schemas
 }

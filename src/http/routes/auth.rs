@@ -15,9 +15,10 @@ use crate::state::AppState;
 
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientInfo,
     ValidJson(new_user): ValidJson<NewUser>,
 ) -> AppResult<Response> {
-    let user = auth::register(&state, new_user).await?;
+    let user = auth::register(&state, new_user, &client).await?;
     Ok(envelope::ok_with_message(
         StatusCode::CREATED,
         user_json(&user),
@@ -30,13 +31,7 @@ pub async fn login(
     client: ClientInfo,
     ValidJson(request): ValidJson<LoginRequest>,
 ) -> AppResult<Response> {
-    let (tokens, user) = auth::login(
-        &state,
-        request,
-        client.ip.as_deref(),
-        client.user_agent.as_deref(),
-    )
-    .await?;
+    let (tokens, user) = auth::login(&state, request, &client).await?;
     tracing::Span::current().record("user_id", user.id);
     let data = json!({
         "access_token": tokens.access_token,
@@ -53,17 +48,19 @@ pub async fn login(
 
 pub async fn logout(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
 ) -> AppResult<Response> {
-    auth::logout(&state, &caller).await?;
+    auth::logout(&state, &caller, &client).await?;
     Ok(envelope::message("Logout successful"))
 }
 
 pub async fn refresh(
     State(state): State<AppState>,
+    client: ClientInfo,
     RefreshCaller(caller): RefreshCaller,
 ) -> AppResult<Response> {
-    let tokens = auth::refresh(&state, &caller).await?;
+    let tokens = auth::refresh(&state, &caller, &client).await?;
     let data = json!({
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,

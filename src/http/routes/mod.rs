@@ -1,6 +1,7 @@
 //! Handlers, one module per resource, and the table of which methods each path supports
 //! (the single source for `Allow` headers, 405s and rate-limit eligibility).
 
+pub mod audit;
 pub mod auth;
 pub mod docs;
 pub mod health;
@@ -53,6 +54,7 @@ pub const ROUTE_METHODS: &[(&str, &[&str])] = &[
         "/api/v1/admin/permissions/users/{user_id}/{permission_name}",
         &["DELETE"],
     ),
+    ("/api/v1/admin/audit-events/", &["GET"]),
 ];
 
 /// The methods a canonical route supports (empty for unknown routes).

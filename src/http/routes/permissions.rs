@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::domain::{PermissionGrant, PermissionListQuery};
 use crate::error::AppResult;
 use crate::http::envelope;
-use crate::http::extract::{CurrentUser, NamePath, UserIdPath, ValidJson, ValidQuery};
+use crate::http::extract::{ClientInfo, CurrentUser, NamePath, UserIdPath, ValidJson, ValidQuery};
 use crate::service::grants;
 use crate::state::AppState;
 
@@ -48,20 +48,22 @@ pub async fn user_permissions(
 
 pub async fn grant(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
     ValidJson(input): ValidJson<PermissionGrant>,
 ) -> AppResult<Response> {
-    let message = grants::grant(&state, &caller, &id, &input).await?;
+    let message = grants::grant(&state, &caller, &id, &input, &client).await?;
     Ok(envelope::message(&message))
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    let message = grants::revoke(&state, &caller, &id, &name).await?;
+    let message = grants::revoke(&state, &caller, &id, &name, &client).await?;
     Ok(envelope::message(&message))
 }

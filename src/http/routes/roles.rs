@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::domain::{RoleAssign, RoleCreate, RoleListQuery, RoleUpdate};
 use crate::error::AppResult;
 use crate::http::envelope;
-use crate::http::extract::{CurrentUser, NamePath, UserIdPath, ValidJson, ValidQuery};
+use crate::http::extract::{ClientInfo, CurrentUser, NamePath, UserIdPath, ValidJson, ValidQuery};
 use crate::service::{grants, roles};
 use crate::state::AppState;
 
@@ -29,11 +29,12 @@ pub async fn list(
 
 pub async fn create(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     ValidJson(input): ValidJson<RoleCreate>,
 ) -> AppResult<Response> {
     let message = format!("Role '{}' created successfully", input.name.as_str());
-    let role = roles::create(&state, &caller, input).await?;
+    let role = roles::create(&state, &caller, input, &client).await?;
     Ok(envelope::ok_with_message(
         StatusCode::CREATED,
         role,
@@ -51,11 +52,12 @@ pub async fn get(
 
 pub async fn update(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     NamePath(name): NamePath,
     ValidJson(input): ValidJson<RoleUpdate>,
 ) -> AppResult<Response> {
-    let role = roles::update(&state, &caller, &name, input).await?;
+    let role = roles::update(&state, &caller, &name, input, &client).await?;
     Ok(envelope::ok_with_message(
         StatusCode::OK,
         role,
@@ -65,10 +67,11 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    roles::delete(&state, &caller, &name).await?;
+    roles::delete(&state, &caller, &name, &client).await?;
     Ok(envelope::message(&format!(
         "Role '{name}' deleted successfully"
     )))
@@ -86,20 +89,22 @@ pub async fn user_roles(
 
 pub async fn assign(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
     ValidJson(input): ValidJson<RoleAssign>,
 ) -> AppResult<Response> {
-    let message = grants::assign_role(&state, &caller, &id, &input).await?;
+    let message = grants::assign_role(&state, &caller, &id, &input, &client).await?;
     Ok(envelope::message(&message))
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    let message = grants::revoke_role(&state, &caller, &id, &name).await?;
+    let message = grants::revoke_role(&state, &caller, &id, &name, &client).await?;
     Ok(envelope::message(&message))
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::domain::{UserListQuery, UserUpdate};
 use crate::error::AppResult;
 use crate::http::envelope;
-use crate::http::extract::{CurrentUser, UserIdPath, ValidJson, ValidQuery};
+use crate::http::extract::{ClientInfo, CurrentUser, UserIdPath, ValidJson, ValidQuery};
 use crate::service::users::{self, user_json};
 use crate::state::AppState;
 
@@ -40,11 +40,12 @@ pub async fn get(
 
 pub async fn update(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
     ValidJson(changes): ValidJson<UserUpdate>,
 ) -> AppResult<Response> {
-    let user = users::update(&state, &caller, &id, changes).await?;
+    let user = users::update(&state, &caller, &id, changes, &client).await?;
     Ok(envelope::ok_with_message(
         StatusCode::OK,
         user_json(&user),
@@ -54,10 +55,11 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
+    client: ClientInfo,
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
 ) -> AppResult<Response> {
-    let deleted = users::delete(&state, &caller, &id).await?;
+    let deleted = users::delete(&state, &caller, &id, &client).await?;
     Ok(envelope::message(&format!(
         "User {deleted} deleted successfully"
     )))

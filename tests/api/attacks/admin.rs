@@ -124,7 +124,7 @@ async fn injection_in_role_bodies() {
     let admin = app.get(&format!("{ROLES}/admin"), Some(&root)).await;
     assert_eq!(
         admin.body["data"]["permissions"].as_array().map(Vec::len),
-        Some(11),
+        Some(12),
         "{}",
         admin.text
     );
