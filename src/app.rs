@@ -10,6 +10,8 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::router;
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use crate::ratelimit::LimiterStore;
 use crate::state::AppState;
 use crate::store::types::Ts;
@@ -30,6 +32,8 @@ pub enum StartupError {
     SchemaBehind,
     #[error("invalid rate-limit store: {0}")]
     Limiter(String),
+    #[error("mail transport: {0}")]
+    Mail(crate::mail::MailError),
     #[error("cannot bind {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -123,7 +127,10 @@ impl App {
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
         spawn_housekeeping(db.clone());
-        let state = AppState::new(config, db, limiter, health_redis);
+        let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
+        let mailer = Mailer::start(&config.mail, metrics.mail_messages.clone())
+            .map_err(StartupError::Mail)?;
+        let state = AppState::new(config, db, limiter, health_redis, metrics, mailer);
         let router = router(state.clone());
         Ok(Self {
             listener,
@@ -175,6 +182,7 @@ impl App {
                 }
             },
         };
+        state.mailer.flush(drain).await;
         state.db.close().await;
         tracing::info!("shutdown finished");
         result

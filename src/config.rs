@@ -10,6 +10,12 @@ use std::path::PathBuf;
 
 use crate::ratelimit::{Limit, TrustedProxies, parse_limits};
 
+mod account;
+pub use account::{
+    AccountSettings, MailSettings, MailTransportSetting, SmtpSecurity, SmtpSettings,
+    TOKEN_PLACEHOLDER,
+};
+
 /// Secrets that production refuses (§9.3).
 const KNOWN_DEFAULT_SECRETS: &[&str] = &[
     "dev-secret-key-change-in-production",
@@ -123,6 +129,11 @@ pub struct RateLimitSettings {
     pub default_limits: Vec<Limit>,
     pub login_limits: Vec<Limit>,
     pub register_limits: Vec<Limit>,
+    pub password_change_limits: Vec<Limit>,
+    pub password_forgot_limits: Vec<Limit>,
+    pub password_reset_limits: Vec<Limit>,
+    /// Shared by the two e-mail verification routes.
+    pub email_verify_limits: Vec<Limit>,
     /// `None` = in-memory store.
     pub redis_url: Option<Secret>,
     pub fail_open: bool,
@@ -163,6 +174,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub metrics_enabled: bool,
     pub log: LogSettingsConfig,
+    pub mail: MailSettings,
+    pub account: AccountSettings,
     /// Startup warnings collected while parsing; logged once logging is up.
     pub warnings: Vec<String>,
 }
@@ -459,6 +472,10 @@ fn parse_rate_limit(
         default_limits: r.limits("RATE_LIMIT_DEFAULT", "50 per hour;200 per day")?,
         login_limits: r.limits("RATE_LIMIT_LOGIN", "5 per minute")?,
         register_limits: r.limits("RATE_LIMIT_REGISTER", "60 per minute")?,
+        password_change_limits: r.limits("RATE_LIMIT_PASSWORD_CHANGE", "5 per minute")?,
+        password_forgot_limits: r.limits("RATE_LIMIT_PASSWORD_FORGOT", "5 per hour")?,
+        password_reset_limits: r.limits("RATE_LIMIT_PASSWORD_RESET", "10 per hour")?,
+        email_verify_limits: r.limits("RATE_LIMIT_EMAIL_VERIFY", "5 per hour")?,
         redis_url: store_url,
         fail_open: r.bool_or("RATE_LIMIT_FAIL_OPEN", true)?,
         trusted_proxies,
@@ -545,6 +562,8 @@ impl Config {
         let cors = parse_cors(&r, env, &mut warnings)?;
         let rate_limit = parse_rate_limit(&r, env, &redis_url, &mut warnings)?;
         let log = parse_log(&r, env)?;
+        let mail = account::parse_mail(&r, env, port, &mut warnings)?;
+        let account = account::parse_account(&r)?;
         Ok(Self {
             env,
             host,
@@ -570,6 +589,8 @@ impl Config {
             max_body_bytes: r.positive("MAX_BODY_BYTES", 1_048_576)?,
             metrics_enabled: r.bool_or("METRICS_ENABLED", true)?,
             log,
+            mail,
+            account,
             warnings,
         })
     }

@@ -42,6 +42,13 @@ pub struct StateLabel {
     pub state: &'static str,
 }
 
+/// `kind` = the message kind; `outcome` = `sent` | `failed` (one attempt) | `dropped` (given up).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailLabels {
+    pub kind: &'static str,
+    pub outcome: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
@@ -65,6 +72,7 @@ pub struct Metrics {
     pub auth_failures: Family<ReasonLabel, Counter>,
     pub sessions_revoked: Family<ReasonLabel, Counter>,
     pub password_rehashes: Family<FromLabel, Counter>,
+    pub mail_messages: Family<MailLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -91,6 +99,7 @@ impl Metrics {
             auth_failures: Family::default(),
             sessions_revoked: Family::default(),
             password_rehashes: Family::default(),
+            mail_messages: Family::default(),
             registry,
         };
         metrics.register_all()
@@ -148,6 +157,11 @@ impl Metrics {
             "password_rehashes",
             "Password hashes upgraded on login",
             self.password_rehashes.clone(),
+        );
+        r.register(
+            "mail_messages",
+            "Account e-mails by kind and outcome",
+            self.mail_messages.clone(),
         );
         self
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::ratelimit::LimiterStore;
 use crate::security::jwt::JwtKeys;
@@ -37,6 +38,8 @@ pub struct Inner {
     /// the reconnect timeout (chaos run: fail-open throughput fell to a third without it).
     pub limiter_breaker: crate::ratelimit_breaker::Breaker,
     pub health_probe: crate::health::HealthProbe,
+    /// Account e-mails leave through this queue, never inside a request.
+    pub mailer: Mailer,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,9 +55,10 @@ impl AppState {
         db: Db,
         limiter: Option<LimiterStore>,
         health_redis: Option<LimiterStore>,
+        metrics: Metrics,
+        mailer: Mailer,
     ) -> Self {
         let keys = JwtKeys::new(config.jwt_secret.expose().as_bytes());
-        let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
         // One hash per core: more only queues CPU work and costs 19 MiB each (bench: login RSS).
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self(Arc::new(Inner {
@@ -72,6 +76,7 @@ impl AppState {
             redis_failure_log: LogThrottle::default(),
             limiter_failure_log: LogThrottle::default(),
             limiter_breaker: crate::ratelimit_breaker::Breaker::default(),
+            mailer,
         }))
     }
 

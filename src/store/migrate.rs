@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0003_email_ci.sql"),
         sqlite: include_str!("../../migrations/sqlite/0003_email_ci.sql"),
     },
+    Migration {
+        version: 4,
+        name: "account_lifecycle",
+        postgres: include_str!("../../migrations/postgres/0004_account_lifecycle.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0004_account_lifecycle.sql"),
+    },
 ];
 
 const ADOPTABLE_REVISION: &str = "06ffc6d4c520";
@@ -405,7 +411,8 @@ pub async fn drop_everything(db: &Db) -> Result<(), DbError> {
         Db::Sqlite(pool) => {
             sqlx::raw_sql(
                 "PRAGMA foreign_keys = OFF; \
-                 DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS user_roles; \
+                 DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS account_tokens; \
+                 DROP TABLE IF EXISTS email_verifications; DROP TABLE IF EXISTS user_roles; \
                  DROP TABLE IF EXISTS user_permissions; DROP TABLE IF EXISTS role_permissions; \
                  DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS permissions; \
                  DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS _warden_migrations; \

@@ -21,6 +21,10 @@ pub struct UserRow {
     pub is_deleted: bool,
     pub created_at: Ts,
     pub updated_at: Ts,
+    /// A verification row exists for the current address (absent from `RETURNING` lists, where
+    /// the writer knows the value).
+    #[sqlx(default)]
+    pub email_verified: bool,
 }
 
 impl UserRow {
@@ -54,12 +58,15 @@ pub const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, 
     is_active, is_deleted, created_at, updated_at";
 
 const SELECT_LIVE_BY_ID: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users WHERE id = $1 AND is_deleted = false";
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE id = $1 AND is_deleted = false";
 const SELECT_FOR_LOGIN: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users \
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users \
     WHERE lower(email) = lower($1) AND is_deleted = false ORDER BY CASE WHEN email = $1 THEN 0 ELSE 1 END, id LIMIT 1";
 const SELECT_LIVE_BY_USERNAME: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users WHERE username = $1 AND is_deleted = false \
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE username = $1 AND is_deleted = false \
     ORDER BY id LIMIT 1";
 const USERNAME_TAKEN: &str = "SELECT count(*) FROM users.users WHERE lower(username) = lower($1)";
 const EMAIL_TAKEN: &str = "SELECT count(*) FROM users.users WHERE lower(email) = lower($1)";
@@ -70,9 +77,11 @@ const INSERT: &str = "INSERT INTO users.users (username, email, password_hash, f
 const COUNT_ANY: &str = "SELECT count(*) FROM users.users";
 const COUNT_LIVE: &str = "SELECT count(*) FROM users.users WHERE is_deleted = false";
 const PAGE_ALL: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users ORDER BY id LIMIT $1 OFFSET $2";
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users ORDER BY id LIMIT $1 OFFSET $2";
 const PAGE_LIVE: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2";
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2";
 const UPDATE_PROFILE: &str = "UPDATE users.users SET first_name = $2, middle_name = $3, last_name = $4, bio = $5, \
     is_active = $6, updated_at = $7 WHERE id = $1 AND is_deleted = false \
     RETURNING id, username, email, password_hash, first_name, middle_name, last_name, bio, \
@@ -231,7 +240,11 @@ pub async fn update_profile(
                 .await?;
         }
         tx.commit().await?;
-        Ok(row)
+        // The profile update cannot change the address, so its verification carries over.
+        Ok(row.map(|row| UserRow {
+            email_verified: current.email_verified,
+            ..row
+        }))
     })
 }
 
