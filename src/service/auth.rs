@@ -5,7 +5,8 @@ use uuid::Uuid;
 use crate::domain::{LoginRequest, NewUser};
 use crate::error::{AppError, AppResult};
 use crate::security::jwt::{Claims, TokenError, TokenKind};
-use crate::security::password::{DUMMY_HASH, HashFamily};
+use crate::security::password::HashFamily;
+use crate::service::credentials::{self, CheckPurpose, PasswordAttempt};
 use crate::service::passwords;
 use crate::state::AppState;
 use crate::store::types::Ts;
@@ -158,13 +159,14 @@ pub async fn login(
     user_agent: Option<&str>,
 ) -> AppResult<(TokenPair, UserRow)> {
     let found = users::find_for_login(&state.db, request.email.as_str()).await?;
-    let stored = found
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
-    let verification = passwords::verify(state, request.password.clone(), stored).await?;
-    let Some(user) = found.filter(|_| verification.matched) else {
-        state.metrics.auth_failure("invalid_credentials");
-        tracing::warn!(client_ip = ip.unwrap_or_default(), "failed login");
+    let attempt = PasswordAttempt {
+        email: request.email.as_str(),
+        user: found.as_ref(),
+        client_ip: ip,
+        purpose: CheckPurpose::Login,
+    };
+    let checked = credentials::check_password(state, &attempt, request.password.clone()).await?;
+    let (Some(user), Some(verification)) = (found, checked) else {
         return Err(AppError::InvalidCredentials);
     };
     if verification.family == HashFamily::Unknown {
@@ -176,6 +178,10 @@ pub async fn login(
     if !user.active() {
         state.metrics.auth_failure("account_deactivated");
         return Err(AppError::Forbidden("User account is deactivated".into()));
+    }
+    if state.config.account.require_verified_email && !user.email_verified {
+        state.metrics.auth_failure("email_unverified");
+        return Err(AppError::Forbidden("Email address is not verified".into()));
     }
     let session_id = Uuid::new_v4();
     let now = now_secs();

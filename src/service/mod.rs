@@ -2,7 +2,10 @@
 
 pub mod access;
 pub mod auth;
+pub mod credentials;
 pub mod grants;
 pub mod passwords;
+pub mod recovery;
 pub mod roles;
+pub mod sessions;
 pub mod users;

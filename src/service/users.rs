@@ -1,7 +1,7 @@
 //! `/users`: listing, reading, updating and soft-deleting accounts with the self-or-permission
 //! rules of §3.6 and the target guard of §3.7.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::domain::{UserIdParam, UserListQuery, UserUpdate};
 use crate::error::{AppError, AppResult};
@@ -10,28 +10,16 @@ use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::users::{self, UserChanges, UserRow};
 
-/// The public user object (§4.1); the password hash never leaves the service.
+/// The public user object (§4.1), rendered through its one view.
 pub fn user_json(user: &UserRow) -> Value {
-    json!({
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "first_name": user.first_name,
-        "middle_name": user.middle_name,
-        "last_name": user.last_name,
-        "bio": user.bio,
-        "is_active": user.active(),
-        "is_deleted": user.is_deleted,
-        "created_at": user.created_at.to_api(),
-        "updated_at": user.updated_at.to_api(),
-    })
+    serde_json::to_value(crate::http::views::UserView::from(user)).unwrap_or(Value::Null)
 }
 
 fn not_found(id: &UserIdParam) -> AppError {
     AppError::ResourceNotFound(format!("User with id={} not found", id.digits()))
 }
 
-fn is_self(caller: &Caller, id: &UserIdParam) -> bool {
+pub(crate) fn is_self(caller: &Caller, id: &UserIdParam) -> bool {
     matches!(id, UserIdParam::Id(n) if *n == caller.user.id)
 }
 

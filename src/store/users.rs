@@ -291,3 +291,23 @@ pub async fn replace_password_hash(
         .rows_affected());
     Ok(result > 0)
 }
+
+const SET_PASSWORD: &str = "UPDATE users.users SET password_hash = $2, updated_at = $3 \
+    WHERE id = $1 AND is_deleted = false";
+
+/// Store a new password hash and move `updated_at` (password change and reset).
+pub async fn set_password(
+    tx: &mut crate::store::Tx,
+    id: i32,
+    new_hash: &str,
+) -> Result<bool, DbError> {
+    let sql = tx.sql(SET_PASSWORD);
+    let changed = crate::with_tx!(tx, |conn| sqlx::query(sql)
+        .bind(id)
+        .bind(new_hash)
+        .bind(Ts::now())
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(changed == 1)
+}

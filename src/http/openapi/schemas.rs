@@ -98,6 +98,10 @@ fn user_properties() -> Vec<(&'static str, Value)> {
         ("bio", nullable_string()),
         ("is_active", json!({"type": "boolean"})),
         ("is_deleted", json!({"type": "boolean"})),
+        (
+            "email_verified",
+            json!({"type": "boolean", "description": "The current address was proven by a verification or reset link"}),
+        ),
         ("created_at", timestamp()),
         ("updated_at", timestamp()),
     ]
@@ -532,5 +536,6 @@ pub fn all() -> Map<String, Value> {
     request_schemas(&mut schemas);
     shape_schemas(&mut schemas);
     response_schemas(&mut schemas);
+    super::account::schemas(&mut schemas);
     schemas
 }

@@ -9,15 +9,17 @@ use crate::domain::{LoginRequest, NewUser};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, RefreshCaller, ValidJson};
-use crate::service::auth;
 use crate::service::users::user_json;
+use crate::service::{auth, recovery};
 use crate::state::AppState;
 
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientInfo,
     ValidJson(new_user): ValidJson<NewUser>,
 ) -> AppResult<Response> {
     let user = auth::register(&state, new_user).await?;
+    recovery::after_registration(&state, &user, client.ip.as_deref());
     Ok(envelope::ok_with_message(
         StatusCode::CREATED,
         user_json(&user),

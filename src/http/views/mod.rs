@@ -1,0 +1,9 @@
+//! Typed response views: one struct per shape, rendered by every route that returns it.
+
+pub mod account;
+pub mod sessions;
+pub mod user;
+
+pub use account::{MessageView, SessionsRevokedView};
+pub use sessions::{SessionListView, SessionView};
+pub use user::UserView;
