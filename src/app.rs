@@ -15,11 +15,11 @@ use crate::metrics::Metrics;
 use crate::ratelimit::LimiterStore;
 use crate::state::AppState;
 use crate::store::types::Ts;
-use crate::store::{Db, DbError, migrate, sessions};
+use crate::store::{Db, DbError, account_tokens, migrate, sessions};
 
 const DATABASE_PATIENCE: Duration = Duration::from_secs(30);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
-/// Sessions are deleted only a week after they expired (§2.3).
+/// Sessions and account tokens are deleted only a week after they expired (§2.3).
 const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +109,11 @@ fn spawn_housekeeping(db: Db) {
                 Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
                 Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
             }
+            match account_tokens::purge_expired_before(&db, cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired account tokens purged"),
+                Err(err) => tracing::warn!(error = %err, "account token housekeeping failed"),
+            }
         }
     });
 }
@@ -161,9 +166,14 @@ impl App {
         let drain = Duration::from_secs(state.config.shutdown_timeout_secs);
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let flag = state.clone();
+        let drain_deadline = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let deadline_writer = drain_deadline.clone();
         let graceful = async move {
             shutdown.await;
             flag.begin_shutdown();
+            if let Ok(mut deadline) = deadline_writer.lock() {
+                *deadline = Some(tokio::time::Instant::now() + drain);
+            }
             tracing::info!("shutdown started");
             let _ = signalled_tx.send(());
         };
@@ -182,7 +192,15 @@ impl App {
                 }
             },
         };
-        state.mailer.flush(drain).await;
+        // Queued mail gets what is left of the drain time.
+        let left = drain_deadline
+            .lock()
+            .ok()
+            .and_then(|deadline| *deadline)
+            .map_or(drain, |deadline| {
+                deadline.saturating_duration_since(tokio::time::Instant::now())
+            });
+        state.mailer.flush(left).await;
         state.db.close().await;
         tracing::info!("shutdown finished");
         result

@@ -2,6 +2,7 @@
 
 mod admin;
 mod database;
+mod mail;
 mod probe;
 pub mod smoke;
 
@@ -85,6 +86,12 @@ pub enum Command {
         /// Seconds to wait for an answer.
         #[arg(long, default_value_t = 5)]
         timeout: u64,
+    },
+    /// Send one test message through the configured mail transport (checks SMTP settings).
+    SendTestMail {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
     },
     /// Black-box check of a running instance (post-deploy smoke test).
     Smoke {
@@ -195,6 +202,7 @@ fn execute(command: Command) -> Result<ExitCode, ExitCode> {
                 admin::create_admin(config, request).await
             }
             Command::AssignAdmin { username } => admin::assign_admin(config, &username).await,
+            Command::SendTestMail { to } => mail::send_test_mail(config, &to).await,
             Command::Openapi { .. } | Command::Healthcheck { .. } | Command::Smoke { .. } => {
                 exit::USAGE
             }

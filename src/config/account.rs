@@ -260,6 +260,91 @@ pub(super) fn parse_account(r: &Reader<'_>) -> Result<AccountSettings, ConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Config, Vars};
+
+    const PRODUCTION: &[(&str, &str)] = &[
+        ("APP_ENV", "production"),
+        (
+            "SECRET_KEY",
+            "a-production-secret-of-at-least-32-characters",
+        ),
+        ("DATABASE_URL", "sqlite::memory:"),
+    ];
+
+    fn production(extra: &[(&'static str, &'static str)]) -> Result<Config, super::ConfigError> {
+        let mut vars = PRODUCTION.to_vec();
+        vars.extend_from_slice(extra);
+        Config::from_vars(&Vars::from_pairs(vars))
+    }
+
+    fn refused_variable(extra: &[(&'static str, &'static str)]) -> &'static str {
+        production(extra).map(|_| "").unwrap_or_else(|e| e.variable)
+    }
+
+    #[test]
+    fn production_refuses_the_log_transport_and_smtp_without_an_https_public_url() {
+        assert_eq!(
+            refused_variable(&[("MAIL_TRANSPORT", "log")]),
+            "MAIL_TRANSPORT"
+        );
+        assert_eq!(
+            refused_variable(&[("SMTP_URL", "smtp://mail:25")]),
+            "PUBLIC_URL"
+        );
+        assert_eq!(
+            refused_variable(&[
+                ("SMTP_URL", "smtp://mail:25"),
+                ("PUBLIC_URL", "http://id.example.com"),
+            ]),
+            "PUBLIC_URL"
+        );
+        assert_eq!(
+            refused_variable(&[
+                ("SMTP_URL", "smtp://mail:25"),
+                ("PUBLIC_URL", "https://id.example.com"),
+                ("PASSWORD_RESET_URL", "https://id.example.com/reset"),
+            ]),
+            "PASSWORD_RESET_URL"
+        );
+        assert_eq!(
+            refused_variable(&[
+                ("SMTP_URL", "smtp://mail:25"),
+                ("PUBLIC_URL", "https://id.example.com"),
+                ("EMAIL_VERIFY_URL", "https://id.example.com/verify"),
+            ]),
+            "EMAIL_VERIFY_URL"
+        );
+        assert_eq!(
+            refused_variable(&[("MAIL_FROM", "not an address")]),
+            "MAIL_FROM"
+        );
+        assert_eq!(
+            refused_variable(&[("MAIL_TRANSPORT", "pigeon")]),
+            "MAIL_TRANSPORT"
+        );
+        assert_eq!(refused_variable(&[("MAIL_TRANSPORT", "smtp")]), "SMTP_URL");
+        assert_eq!(
+            refused_variable(&[("PASSWORD_RESET_TOKEN_EXPIRES", "0")]),
+            "PASSWORD_RESET_TOKEN_EXPIRES"
+        );
+    }
+
+    #[test]
+    fn production_defaults_to_no_mail_with_a_warning_and_accepts_smtp_with_https() {
+        let config = production(&[]).expect("starts");
+        assert_eq!(config.mail.transport.name(), "none");
+        assert!(config.warnings.iter().any(|w| w.contains("MAIL_TRANSPORT")));
+        let config = production(&[
+            ("SMTP_URL", "smtps://user:p%40ss@mail.example.com"),
+            ("PUBLIC_URL", "https://id.example.com/"),
+        ])
+        .expect("starts");
+        assert_eq!(config.mail.transport.name(), "smtp");
+        assert_eq!(
+            config.mail.password_reset_url,
+            "https://id.example.com/reset-password?token={token}"
+        );
+    }
 
     #[test]
     fn smtp_urls_of_every_form_parse() {
