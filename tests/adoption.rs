@@ -73,7 +73,7 @@ async fn migrate_adopts_the_original_database_keeping_every_row() {
     assert_eq!(before[0].1, 4, "four legacy users");
     let db = Db::Postgres(PgPool::connect(&database.url).await.expect("connect"));
     let report = migrate(&db).await.expect("adoption succeeds");
-    assert_eq!(report.applied.len(), 3);
+    assert_eq!(report.applied.len(), 4);
     assert_eq!(
         (report.seed.permissions_created, report.seed.roles_created),
         (0, 0),
@@ -83,6 +83,8 @@ async fn migrate_adopts_the_original_database_keeping_every_row() {
     assert!(
         exists(&pool, "auth.sessions").await
             && exists(&pool, "users.ux_users_users_email_lower").await
+            && exists(&pool, "auth.account_tokens").await
+            && exists(&pool, "auth.email_verifications").await
     );
     let second = migrate(&db).await.expect("second run");
     assert!(second.applied.is_empty());
@@ -117,6 +119,10 @@ async fn legacy_hashes_log_in_and_are_upgraded_to_argon2id() {
             )
             .await;
         assert_eq!(reply.status, 200, "{email}: {}", reply.text);
+        assert_eq!(
+            reply.body["data"]["user"]["email_verified"], false,
+            "adopted users start unverified"
+        );
         let stored: String =
             sqlx::query_scalar("SELECT password_hash FROM users.users WHERE id = $1")
                 .bind(id)
