@@ -194,3 +194,120 @@ async fn a_user_may_end_all_their_own_sessions_the_current_one_included() {
     assert_eq!(reply.body["data"]["sessions_revoked"], 1, "{}", reply.text);
     assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status, 401);
 }
+
+#[tokio::test]
+async fn the_account_routes_answers_validate_against_the_openapi_document() {
+    use crate::docs::assert_documented;
+    let app = spawn_app().await;
+    let doc = warden::http::openapi::document();
+    let check = |method: &str, path: &str, reply: &crate::helpers::Reply| {
+        assert_documented(&doc, method, path, reply)
+    };
+    let (id, token) = app.user("docs").await;
+    let (other, _) = app.login("docs@example.com", PASSWORD).await;
+    let sessions = "/api/v1/auth/sessions/";
+    check("get", sessions, &app.get(sessions, Some(&token)).await);
+    check(
+        "get",
+        "/api/v1/users/{user_id}/sessions",
+        &app.get(&format!("/api/v1/users/{id}/sessions"), Some(&token))
+            .await,
+    );
+    check(
+        "delete",
+        "/api/v1/auth/sessions/{session_id}",
+        &app.delete("/api/v1/auth/sessions/nope", Some(&token)).await,
+    );
+    check(
+        "delete",
+        sessions,
+        &app.delete(sessions, Some(&token)).await,
+    );
+    let _ = other;
+    for (path, body) in [
+        (
+            "/api/v1/auth/password/forgot",
+            json!({"email": "docs@example.com"}),
+        ),
+        (
+            "/api/v1/auth/email/verify/request",
+            json!({"email": "docs@example.com"}),
+        ),
+        ("/api/v1/auth/password/forgot", json!({})),
+        (
+            "/api/v1/auth/password/reset",
+            json!({"token": "x", "new_password": "Password1234"}),
+        ),
+        ("/api/v1/auth/email/verify", json!({"token": "x"})),
+    ] {
+        check("post", path, &app.post(path, None, body).await);
+    }
+    let change = "/api/v1/auth/password/change";
+    check(
+        "post",
+        change,
+        &app.post(
+            change,
+            Some(&token),
+            json!({"current_password": "wrong", "new_password": "Password1234"}),
+        )
+        .await,
+    );
+    check(
+        "post",
+        change,
+        &app.post(
+            change,
+            Some(&token),
+            json!({"current_password": PASSWORD, "new_password": "Password1234"}),
+        )
+        .await,
+    );
+    check(
+        "delete",
+        "/api/v1/users/{user_id}/sessions",
+        &app.delete(&format!("/api/v1/users/{id}/sessions"), Some(&token))
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn the_account_routes_have_their_own_rate_limits() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("RATE_LIMIT_PASSWORD_FORGOT", "2 per minute"),
+        ("RATE_LIMIT_EMAIL_VERIFY", "1 per minute"),
+    ])
+    .await;
+    let forgot = || {
+        app.post(
+            "/api/v1/auth/password/forgot",
+            None,
+            json!({"email": "a@example.com"}),
+        )
+    };
+    assert_eq!(forgot().await.status, 202);
+    assert_eq!(forgot().await.header("ratelimit-limit"), Some("2"));
+    forgot().await.assert_error(
+        429,
+        "RATE_LIMIT_EXCEEDED",
+        "Too many requests. Please try again later.",
+    );
+    let verify = app
+        .post(
+            "/api/v1/auth/email/verify/request",
+            None,
+            json!({"email": "a@example.com"}),
+        )
+        .await;
+    assert_eq!(verify.header("ratelimit-limit"), Some("1"));
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/email/verify/request",
+            None,
+            json!({"email": "a@example.com"})
+        )
+        .await
+        .status,
+        429
+    );
+}

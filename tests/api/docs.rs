@@ -242,7 +242,7 @@ fn validate(document: &Value, schema: &Value, value: &Value, at: &str, errors: &
 
 /// Assert that a real reply is documented for its operation and validates against its schema.
 #[track_caller]
-fn assert_documented(document: &Value, method: &str, path: &str, reply: &Reply) {
+pub(crate) fn assert_documented(document: &Value, method: &str, path: &str, reply: &Reply) {
     let operation = &document["paths"][path][method];
     assert!(operation.is_object(), "{method} {path} is not documented");
     let response = &operation["responses"][reply.status.to_string()];
