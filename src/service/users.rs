@@ -1,19 +1,12 @@
 //! `/users`: listing, reading, updating and soft-deleting accounts with the self-or-permission
 //! rules of §3.6 and the target guard of §3.7.
 
-use serde_json::Value;
-
 use crate::domain::{UserIdParam, UserListQuery, UserUpdate};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
 use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::users::{self, UserChanges, UserRow};
-
-/// The public user object (§4.1), rendered through its one view.
-pub fn user_json(user: &UserRow) -> Value {
-    serde_json::to_value(crate::http::views::UserView::from(user)).unwrap_or(Value::Null)
-}
 
 fn not_found(id: &UserIdParam) -> AppError {
     AppError::ResourceNotFound(format!("User with id={} not found", id.digits()))
@@ -34,7 +27,7 @@ pub async fn existing(state: &AppState, id: &UserIdParam) -> AppResult<UserRow> 
 }
 
 pub struct UserPage {
-    pub items: Vec<Value>,
+    pub items: Vec<UserRow>,
     pub total: u64,
 }
 
@@ -49,7 +42,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: &UserListQuery) -> A
     )
     .await?;
     Ok(UserPage {
-        items: rows.iter().map(user_json).collect(),
+        items: rows,
         total: u64::try_from(total).unwrap_or(0),
     })
 }

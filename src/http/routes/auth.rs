@@ -9,7 +9,7 @@ use crate::domain::{LoginRequest, NewUser};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, RefreshCaller, ValidJson};
-use crate::service::users::user_json;
+use crate::http::views::user_json;
 use crate::service::{auth, recovery};
 use crate::state::AppState;
 

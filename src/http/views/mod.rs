@@ -6,4 +6,4 @@ pub mod user;
 
 pub use account::{MessageView, SessionsRevokedView};
 pub use sessions::{SessionListView, SessionView};
-pub use user::UserView;
+pub use user::{UserView, user_json};

@@ -39,3 +39,8 @@ impl From<&UserRow> for UserView {
         }
     }
 }
+
+/// The user object as JSON, for the routes that fold a message into it.
+pub fn user_json(user: &UserRow) -> serde_json::Value {
+    serde_json::to_value(UserView::from(user)).unwrap_or(serde_json::Value::Null)
+}
