@@ -127,5 +127,39 @@ else
     pass verify-email
   fi
 fi
+
+# /reset-password with a real token: fill the form over the DevTools protocol (tests/browser/cdp.py),
+# first with two different passwords (refused in the page, no request), then for real; the page
+# must show the API's answer, never hold the token in its DOM, and call the API exactly once.
+curl -fsS -o /dev/null -H 'Content-Type: application/json' "$base/api/v1/auth/password/forgot" \
+  -d '{"email":"browser@example.com"}'
+reset_token=""
+for _ in $(seq 50); do
+  reset_token=$(grep -oE 'reset-password\?token=[A-Za-z0-9_-]{43}' "$work/server.log" | head -1 | cut -d= -f2 || true)
+  [[ -n $reset_token ]] && break
+  sleep 0.1
+done
+if [[ -z $reset_token ]]; then
+  fail reset-password "no reset link in the log transport's output"
+else
+  python3 tests/browser/cdp.py "$work/profile-cdp" "$base/reset-password?token=$reset_token" \
+    >"$work/reset.txt" 2>"$work/reset.log" || true
+  calls=$(curl -fsS "$base/metrics" | grep -E 'warden_http_requests_total\{[^}]*route="/api/v1/auth/password/reset"' \
+    | awk '{sum += $2} END {print sum + 0}')
+  if ! grep -qx 'mismatch: The passwords do not match.' "$work/reset.txt"; then
+    fail reset-password "mismatch not refused in the page: $(cat "$work/reset.txt")"
+  elif ! grep -qx 'submitted: Password has been reset. Please log in with your new password.' "$work/reset.txt"; then
+    fail reset-password "no success message: $(cat "$work/reset.txt") $(tail -3 "$work/reset.log")"
+  elif ! grep -qx 'token-in-dom: no' "$work/reset.txt"; then
+    fail reset-password "the token stayed in the page"
+  elif [[ $calls != 1 ]]; then
+    fail reset-password "the reset API was called $calls times (expected once)"
+  elif [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      "$base/api/v1/auth/login" -d '{"email":"browser@example.com","password":"New-Browser-Passw0rd"}') != 200 ]]; then
+    fail reset-password "the new password does not log in"
+  else
+    pass reset-password
+  fi
+fi
 echo "browser: $passes passed, $failures failed in $(($(date +%s) - start))s"
 ((failures == 0))
