@@ -34,6 +34,9 @@ pub struct SmtpSettings {
     pub username: Option<Secret>,
     pub password: Option<Secret>,
     pub timeout: Duration,
+    /// An extra CA (PEM) trusted besides the system roots; not read from the environment
+    /// (tests use a throw-away CA).
+    pub extra_root_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +129,7 @@ pub fn parse_smtp_url(raw: &str, timeout: Duration) -> Result<SmtpSettings, Conf
         username: percent_decoded(VAR, url.username())?,
         password: percent_decoded(VAR, url.password().unwrap_or_default())?,
         timeout,
+        extra_root_pem: None,
     })
 }
 

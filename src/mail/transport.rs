@@ -4,7 +4,7 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::messages::Outgoing;
@@ -36,14 +36,20 @@ pub enum Transport {
     None,
 }
 
+fn tls_parameters(smtp: &SmtpSettings) -> Result<TlsParameters, MailError> {
+    let tls_error = |e: lettre::transport::smtp::Error| MailError::Tls(e.to_string());
+    let mut builder = TlsParameters::builder(smtp.host.clone());
+    if let Some(pem) = &smtp.extra_root_pem {
+        builder = builder.add_root_certificate(Certificate::from_pem(pem).map_err(tls_error)?);
+    }
+    builder.build_rustls().map_err(tls_error)
+}
+
 fn smtp_client(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
-    let tls = |host: &str| {
-        TlsParameters::new(host.to_string()).map_err(|e| MailError::Tls(e.to_string()))
-    };
     let tls = match smtp.security {
         SmtpSecurity::Plain => Tls::None,
-        SmtpSecurity::StartTls => Tls::Required(tls(&smtp.host)?),
-        SmtpSecurity::Implicit => Tls::Wrapper(tls(&smtp.host)?),
+        SmtpSecurity::StartTls => Tls::Required(tls_parameters(smtp)?),
+        SmtpSecurity::Implicit => Tls::Wrapper(tls_parameters(smtp)?),
     };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
         .port(smtp.port)

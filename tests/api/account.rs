@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app_tweaked};
-use crate::smtp_sink::SmtpSink;
+use crate::smtp_sink::{Security, SmtpSink, TestCa};
 
 const NEW_PASSWORD: &str = "Brand-new-Passw0rd";
 const INVALID: &str = "Invalid or expired token";
@@ -563,4 +563,77 @@ async fn the_account_pages_carry_their_script_by_hash_and_never_the_token() {
         assert!(csp.contains("connect-src 'self'"), "{csp}");
         assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
     }
+}
+
+async fn tls_round_trip(scheme: &str, security: fn(&TestCa) -> Security) {
+    let ca = TestCa::new();
+    let sink = SmtpSink::start_with(security(&ca)).await;
+    let url = format!(
+        "{scheme}127.0.0.1:{}{}",
+        sink.port,
+        if scheme == "smtp://" {
+            "?tls=starttls"
+        } else {
+            ""
+        }
+    );
+    let pem = ca.ca_pem.clone();
+    let app = spawn_app_tweaked(
+        &[
+            ("SMTP_URL", url.as_str()),
+            ("SEND_VERIFICATION_ON_REGISTER", "false"),
+        ],
+        move |config| {
+            if let warden::config::MailTransportSetting::Smtp(smtp) = &mut config.mail.transport {
+                smtp.extra_root_pem = Some(pem);
+            }
+            config.mail.retry_delays = vec![Duration::from_millis(20), Duration::from_millis(40)];
+        },
+    )
+    .await;
+    app.register("tls").await;
+    assert_eq!(forgot(&app, "tls@example.com").await.status, 202);
+    let mail = sink.wait_for(1).await.remove(0);
+    assert!(mail.tls, "the message came over TLS");
+    assert_eq!(mail.subject, "Reset your warden password");
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_to_a_server_with_a_private_ca() {
+    tls_round_trip("smtp://", |ca| Security::StartTls(ca.acceptor.clone())).await;
+}
+
+#[tokio::test]
+async fn mail_goes_over_implicit_tls_to_a_server_with_a_private_ca() {
+    tls_round_trip("smtps://", |ca| Security::Implicit(ca.acceptor.clone())).await;
+}
+
+async fn wait_dropped(app: &TestApp) {
+    let expected = "warden_mail_messages_total{kind=\"password_reset\",outcome=\"dropped\"} 1";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !app.get("/metrics", None).await.text.contains(expected) {
+        assert!(Instant::now() < deadline, "the message was never dropped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn tls_never_falls_back_to_plain_text_nor_trusts_an_unknown_certificate() {
+    // STARTTLS required, but the server does not offer it: nothing is sent in clear.
+    let plain = SmtpSink::start().await;
+    let url = format!("smtp://127.0.0.1:{}?tls=starttls", plain.port);
+    let app = mail_app(&plain, &[("SMTP_URL", url.as_str())]).await;
+    app.register("clear").await;
+    assert_eq!(forgot(&app, "clear@example.com").await.status, 202);
+    wait_dropped(&app).await;
+    assert!(plain.messages().is_empty());
+    // Implicit TLS with a certificate of an unknown CA: refused.
+    let ca = TestCa::new();
+    let untrusted = SmtpSink::start_with(Security::Implicit(ca.acceptor.clone())).await;
+    let url = format!("smtps://127.0.0.1:{}", untrusted.port);
+    let app = mail_app(&untrusted, &[("SMTP_URL", url.as_str())]).await;
+    app.register("spoof").await;
+    assert_eq!(forgot(&app, "spoof@example.com").await.status, 202);
+    wait_dropped(&app).await;
+    assert!(untrusted.messages().is_empty());
 }
