@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rolls a warden image out to one server over SSH (used by .github/workflows/deploy.yml).
 # The server holds docker-compose.yml, docker-compose.prod.yml and its .env (SECRET_KEY,
-# database password, ...) in $DEPLOY_PATH; this script pulls the image, restarts the `web`
+# database password, SMTP_URL, MAIL_FROM, PUBLIC_URL, ...) in $DEPLOY_PATH; this script pulls the image, restarts the `web`
 # service on it with `up -d --wait`, and fails if the service does not become healthy.
 #
 # Environment:

@@ -15,6 +15,8 @@
 #        postgres:16-alpine                     Debian's PostgreSQL 15 behind the official
 #                                               entrypoint contract (POSTGRES_*, initdb.d)
 #        redis:7-alpine                         Debian's redis-server 7.0
+#        axllent/mailpit:v1.21                  Debian's python3-aiosmtpd: SMTP sink on 1025, a
+#                                               plain web view of the caught mail on 8025
 #      dpage/pgadmin4 (compose profile `tools`) is NOT stood in: that profile is optional.
 #
 # Idempotent: an image whose tag already exists is skipped (FORCE=1 rebuilds all).
@@ -186,9 +188,10 @@ build_images() {
     build_from_dir gcr.io/distroless/cc-debian12:nonroot "$STANDINS/distroless-cc"
     build_from_dir postgres:16-alpine "$STANDINS/postgres"
     build_from_dir redis:7-alpine "$STANDINS/redis"
+    build_from_dir axllent/mailpit:v1.21 "$STANDINS/mailpit"
     log "stand-ins ready:"
     docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' \
-        | grep -E 'debian:bookworm-slim|rust:|distroless|postgres:|redis:' >&2 || true
+        | grep -E 'debian:bookworm-slim|rust:|distroless|postgres:|redis:|mailpit:' >&2 || true
 }
 
 main() {

@@ -76,6 +76,7 @@ say "lint"
 hadolint Dockerfile
 docker compose -f docker-compose.yml config -q
 SECRET_KEY=lint-only-secret-key-0123456789abcdef POSTGRES_PASSWORD=lint-only \
+    SMTP_URL=smtp://mail.invalid:25 MAIL_FROM=no-reply@example.com PUBLIC_URL=https://warden.invalid \
     docker compose -f docker-compose.yml -f docker-compose.prod.yml config -q
 echo "  hadolint clean; compose config valid (base, base + prod)"
 
@@ -113,6 +114,8 @@ export WARDEN_IMAGE="$IMAGE"
 SECRET_KEY="smoke-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 POSTGRES_PASSWORD="smoke-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SECRET_KEY POSTGRES_PASSWORD
+# Mail goes nowhere in the smoke run: the routes answer without it (the queue drops with a WARN).
+export SMTP_URL="smtp://127.0.0.1:9" MAIL_FROM="warden smoke <no-reply@example.com>" PUBLIC_URL="https://warden.invalid"
 export RATE_LIMIT_LOGIN="100 per minute"
 # A subnet of its own (the production override fixes one, and two stacks on one engine must not
 # overlap); TRUSTED_PROXIES follows WARDEN_GATEWAY as in production.

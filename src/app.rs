@@ -11,15 +11,17 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::router;
 use crate::http::serve::serve;
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use crate::ratelimit::LimiterStore;
 use crate::state::AppState;
 use crate::store::seed::SeedReport;
 use crate::store::types::Ts;
-use crate::store::{Db, DbError, audit_events, migrate, sessions};
+use crate::store::{Db, DbError, account_tokens, audit_events, migrate, sessions};
 
 const DATABASE_PATIENCE: Duration = Duration::from_secs(30);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
-/// Sessions are deleted only a week after they expired (§2.3).
+/// Sessions and account tokens are deleted only a week after they expired (§2.3).
 const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,8 @@ pub enum StartupError {
     SchemaBehind,
     #[error("invalid rate-limit store: {0}")]
     Limiter(String),
+    #[error("mail transport: {0}")]
+    Mail(crate::mail::MailError),
     #[error("cannot bind {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -114,6 +118,7 @@ fn spawn_housekeeping(db: Db, audit_retention_days: u32) {
         loop {
             every.tick().await;
             purge_sessions(&db).await;
+            purge_account_tokens(&db).await;
             purge_audit_events(&db, audit_retention_days).await;
         }
     });
@@ -125,6 +130,16 @@ async fn purge_sessions(db: &Db) {
         Ok(0) => {}
         Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
         Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
+    }
+}
+
+/// Account tokens go with the sessions' retention: a week after they expired.
+async fn purge_account_tokens(db: &Db) {
+    let cutoff = Ts(chrono::Utc::now() - SESSION_RETENTION);
+    match account_tokens::purge_expired_before(db, cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "expired account tokens purged"),
+        Err(err) => tracing::warn!(error = %err, "account token housekeeping failed"),
     }
 }
 
@@ -154,8 +169,19 @@ impl App {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        spawn_housekeeping(db.clone(), config.account.audit_retention_days);
-        let state = AppState::new(config, db, limiter, health_redis, &counters);
+        spawn_housekeeping(db.clone(), config.protection.audit_retention_days);
+        let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
+        let mailer = Mailer::start(&config.mail, metrics.mail_messages.clone())
+            .map_err(StartupError::Mail)?;
+        let state = AppState::new(
+            config,
+            db,
+            limiter,
+            health_redis,
+            &counters,
+            metrics,
+            mailer,
+        );
         let router = router(state.clone());
         Ok(Self {
             listener,
@@ -186,9 +212,14 @@ impl App {
         let drain = Duration::from_secs(state.config.shutdown_timeout_secs);
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let flag = state.clone();
+        let drain_deadline = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let deadline_writer = drain_deadline.clone();
         let graceful = async move {
             shutdown.await;
             flag.begin_shutdown();
+            if let Ok(mut deadline) = deadline_writer.lock() {
+                *deadline = Some(tokio::time::Instant::now() + drain);
+            }
             tracing::info!("shutdown started");
             let _ = signalled_tx.send(());
         };
@@ -200,7 +231,16 @@ impl App {
             _ = signalled_rx => if tokio::time::timeout(drain, &mut server).await.is_err() {
                 tracing::warn!(drain_secs = drain.as_secs(), "drain time exceeded; closing remaining connections");
             },
-        }
+        };
+        // Queued mail gets what is left of the drain time.
+        let left = drain_deadline
+            .lock()
+            .ok()
+            .and_then(|deadline| *deadline)
+            .map_or(drain, |deadline| {
+                deadline.saturating_duration_since(tokio::time::Instant::now())
+            });
+        state.mailer.flush(left).await;
         state.db.close().await;
         tracing::info!("shutdown finished");
         Ok(())

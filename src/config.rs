@@ -10,6 +10,12 @@ use std::path::PathBuf;
 
 use crate::ratelimit::{Limit, TrustedProxies, parse_limits};
 
+mod account;
+pub use account::{
+    AccountSettings, MailSettings, MailTransportSetting, SmtpSecurity, SmtpSettings,
+    TOKEN_PLACEHOLDER,
+};
+
 /// Secrets that production refuses (§9.3).
 const KNOWN_DEFAULT_SECRETS: &[&str] = &[
     "dev-secret-key-change-in-production",
@@ -123,6 +129,11 @@ pub struct RateLimitSettings {
     pub default_limits: Vec<Limit>,
     pub login_limits: Vec<Limit>,
     pub register_limits: Vec<Limit>,
+    pub password_change_limits: Vec<Limit>,
+    pub password_forgot_limits: Vec<Limit>,
+    pub password_reset_limits: Vec<Limit>,
+    /// Shared by the two e-mail verification routes.
+    pub email_verify_limits: Vec<Limit>,
     /// `None` = in-memory store.
     pub redis_url: Option<Secret>,
     pub fail_open: bool,
@@ -183,13 +194,16 @@ pub struct Config {
     pub default_roles: Vec<String>,
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
-    pub account: AccountProtection,
+    /// Per-account login throttle and audit retention.
+    pub protection: AccountProtection,
     pub max_body_bytes: usize,
     /// Callers that may wait for a password-hashing slot; more are answered 503 at once.
     pub hash_queue_max: usize,
     pub connections: ConnectionSettings,
     pub metrics_enabled: bool,
     pub log: LogSettingsConfig,
+    pub mail: MailSettings,
+    pub account: AccountSettings,
     /// Startup warnings collected while parsing; logged once logging is up.
     pub warnings: Vec<String>,
 }
@@ -513,6 +527,10 @@ fn parse_rate_limit(
         default_limits: r.limits("RATE_LIMIT_DEFAULT", "50 per hour;200 per day")?,
         login_limits: r.limits("RATE_LIMIT_LOGIN", "5 per minute")?,
         register_limits: r.limits("RATE_LIMIT_REGISTER", "60 per minute")?,
+        password_change_limits: r.limits("RATE_LIMIT_PASSWORD_CHANGE", "5 per minute")?,
+        password_forgot_limits: r.limits("RATE_LIMIT_PASSWORD_FORGOT", "5 per hour")?,
+        password_reset_limits: r.limits("RATE_LIMIT_PASSWORD_RESET", "10 per hour")?,
+        email_verify_limits: r.limits("RATE_LIMIT_EMAIL_VERIFY", "5 per hour")?,
         redis_url: store_url,
         fail_open: r.bool_or("RATE_LIMIT_FAIL_OPEN", true)?,
         trusted_proxies,
@@ -634,7 +652,9 @@ impl Config {
         let cors = parse_cors(&r, env, &mut warnings)?;
         let rate_limit = parse_rate_limit(&r, env, &redis_url, &mut warnings)?;
         let log = parse_log(&r, env)?;
-        let account = parse_account_protection(&r)?;
+        let protection = parse_account_protection(&r)?;
+        let mail = account::parse_mail(&r, env, port, &mut warnings)?;
+        let account = account::parse_account(&r)?;
         Ok(Self {
             env,
             host,
@@ -657,12 +677,14 @@ impl Config {
             default_roles: r.list_or("DEFAULT_ROLES", ""),
             cors,
             rate_limit,
-            account,
+            protection,
             max_body_bytes: r.positive("MAX_BODY_BYTES", 1_048_576)?,
             hash_queue_max: r.int_or("HASH_QUEUE_MAX", 64usize)?,
             connections: parse_connections(&r)?,
             metrics_enabled: r.bool_or("METRICS_ENABLED", true)?,
             log,
+            mail,
+            account,
             warnings,
         })
     }

@@ -64,6 +64,13 @@ pub struct StateLabel {
     pub state: &'static str,
 }
 
+/// `kind` = the message kind; `outcome` = `sent` | `failed` (one attempt) | `dropped` (given up).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailLabels {
+    pub kind: &'static str,
+    pub outcome: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
@@ -90,6 +97,7 @@ pub struct Metrics {
     pub hash_queue_rejections: Counter,
     pub account_throttles: Counter,
     pub audit_events: Family<EventLabel, Counter>,
+    pub mail_messages: Family<MailLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -119,6 +127,7 @@ impl Metrics {
             hash_queue_rejections: Counter::default(),
             account_throttles: Counter::default(),
             audit_events: Family::default(),
+            mail_messages: Family::default(),
             registry,
         };
         metrics.register_all()
@@ -191,6 +200,11 @@ impl Metrics {
             "audit_events",
             "Security audit events recorded",
             self.audit_events.clone(),
+        );
+        r.register(
+            "mail_messages",
+            "Account e-mails by kind and outcome",
+            self.mail_messages.clone(),
         );
         self
     }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::ratelimit::{AccountLimits, AccountThrottle, LimiterStore};
 use crate::security::jwt::JwtKeys;
@@ -43,6 +44,8 @@ pub struct Inner {
     /// the reconnect timeout (chaos run: fail-open throughput fell to a third without it).
     pub limiter_breaker: crate::ratelimit_breaker::Breaker,
     pub health_probe: crate::health::HealthProbe,
+    /// Account e-mails leave through this queue, never inside a request.
+    pub mailer: Mailer,
 }
 
 impl std::ops::Deref for AppState {
@@ -59,16 +62,17 @@ impl AppState {
         limiter: Option<LimiterStore>,
         health_redis: Option<LimiterStore>,
         counter_store: &LimiterStore,
+        metrics: Metrics,
+        mailer: Mailer,
     ) -> Self {
         let account_throttle = AccountThrottle::new(
             counter_store,
             AccountLimits {
-                max_failures: config.account.max_failures,
-                window: std::time::Duration::from_secs(config.account.window_secs),
+                max_failures: config.protection.max_failures,
+                window: std::time::Duration::from_secs(config.protection.window_secs),
             },
         );
         let keys = JwtKeys::new(config.jwt_secret.expose().as_bytes());
-        let metrics = Metrics::new(env!("CARGO_PKG_VERSION"), config.env.as_str());
         // One hash per core: more only queues CPU work and costs 19 MiB each (bench: login RSS).
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         let hashing = HashAdmission::new(permits, config.hash_queue_max);
@@ -91,6 +95,7 @@ impl AppState {
             redis_failure_log: LogThrottle::default(),
             limiter_failure_log: LogThrottle::default(),
             limiter_breaker: crate::ratelimit_breaker::Breaker::default(),
+            mailer,
         }))
     }
 

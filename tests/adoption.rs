@@ -107,6 +107,8 @@ async fn migrate_adopts_the_original_database_keeping_every_row() {
         exists(&pool, "auth.sessions").await
             && exists(&pool, "auth.audit_events").await
             && exists(&pool, "users.ux_users_users_email_lower").await
+            && exists(&pool, "auth.account_tokens").await
+            && exists(&pool, "auth.email_verifications").await
     );
     let second = migrate(&db).await.expect("second run");
     assert!(second.applied.is_empty());
@@ -141,6 +143,10 @@ async fn legacy_hashes_log_in_and_are_upgraded_to_argon2id() {
             )
             .await;
         assert_eq!(reply.status, 200, "{email}: {}", reply.text);
+        assert_eq!(
+            reply.body["data"]["user"]["email_verified"], false,
+            "adopted users start unverified"
+        );
         let stored: String =
             sqlx::query_scalar("SELECT password_hash FROM users.users WHERE id = $1")
                 .bind(id)

@@ -5,6 +5,10 @@
 #[allow(dead_code)]
 mod helpers;
 
+#[path = "api/smtp_sink.rs"]
+#[allow(dead_code)]
+mod smtp_sink;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -403,4 +407,27 @@ async fn audit_tail_prints_the_newest_events_oldest_first() {
         None,
     );
     assert_eq!(code, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_test_mail_reports_sent_or_the_failure() {
+    let target = target().await;
+    let sink = smtp_sink::SmtpSink::start().await;
+    let url = sink.url();
+    let args = ["send-test-mail", "--to", "ops@example.com"];
+    let (code, out) = run(&target, &args, &[("SMTP_URL", url.as_str())], None);
+    assert_eq!((code, out.trim()), (0, "sent"));
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail.to, "ops@example.com");
+    assert_eq!(mail.subject, "warden test message");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let down = format!("smtp://127.0.0.1:{closed}");
+    let (code, out) = run(&target, &args, &[("SMTP_URL", down.as_str())], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("failed: "), "{out}");
+    let (code, out) = run(&target, &args, &[("MAIL_TRANSPORT", "none")], None);
+    assert_eq!(code, 1, "{out}");
 }

@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "api/smtp_sink.rs"]
+#[allow(dead_code)]
+mod smtp_sink;
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -75,13 +79,63 @@ fn terminate(child: &mut Child) -> (Option<i32>, String) {
     (status.code(), out)
 }
 
+const RESET_PASSWORD: &str = "Reset-Secret-Passw0rd";
+const CHANGED_PASSWORD: &str = "Changed-Secret-Passw0rd";
+
+/// Forgot → reset → change password; returns the reset token that went by mail.
+async fn account_flows(
+    client: &reqwest::Client,
+    base: &str,
+    sink: &smtp_sink::SmtpSink,
+    email: &str,
+    access: &str,
+) -> String {
+    let post = |path: &str, body: Value| client.post(format!("{base}{path}")).json(&body).send();
+    // Registration sent a verification link first.
+    let sent = sink.wait_for(1).await.len();
+    let forgot = post("/api/v1/auth/password/forgot", json!({"email": email}))
+        .await
+        .expect("forgot");
+    assert_eq!(forgot.status(), 202);
+    let reset_token = sink.wait_for(sent + 1).await[sent].token();
+    let reset = post(
+        "/api/v1/auth/password/reset",
+        json!({"token": reset_token, "new_password": RESET_PASSWORD}),
+    )
+    .await
+    .expect("reset");
+    assert_eq!(reset.status(), 200);
+    let login: Value = post(
+        "/api/v1/auth/login",
+        json!({"email": email, "password": RESET_PASSWORD}),
+    )
+    .await
+    .expect("login")
+    .json()
+    .await
+    .expect("json");
+    let fresh = login["data"]["access_token"].as_str().unwrap_or(access);
+    let change = client
+        .post(format!("{base}/api/v1/auth/password/change"))
+        .bearer_auth(fresh)
+        .json(&json!({"current_password": RESET_PASSWORD, "new_password": CHANGED_PASSWORD}))
+        .send()
+        .await
+        .expect("change");
+    assert_eq!(change.status(), 200);
+    reset_token
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_never_contain_secrets_and_sigterm_exits_cleanly() {
     let secret = "process-test-secret-key-0123456789";
+    let sink = smtp_sink::SmtpSink::start().await;
+    let smtp_url = sink.url();
     let mut server = start(&[
         ("SECRET_KEY", secret),
         ("DATABASE_URL", "sqlite://data/p.db"),
         ("LOG_DIR", "logs"),
+        ("SMTP_URL", smtp_url.as_str()),
     ]);
     let client = reqwest::Client::new();
     wait_ready(&client, &server.base).await;
@@ -120,6 +174,8 @@ async fn logs_never_contain_secrets_and_sigterm_exits_cleanly() {
         .send()
         .await
         .expect("failed login");
+    // The account e-mails: a reset link and a password change must not leak either.
+    let reset_token = account_flows(&client, &server.base, &sink, email, &token).await;
     let (code, stdout) = terminate(&mut server.child);
     assert_eq!(code, Some(0), "SIGTERM exits 0");
     let file_logs: String = std::fs::read_dir(server._dir.path().join("logs"))
@@ -139,6 +195,9 @@ async fn logs_never_contain_secrets_and_sigterm_exits_cleanly() {
             secret,
             "$argon2id$",
             email,
+            reset_token.as_str(),
+            RESET_PASSWORD,
+            CHANGED_PASSWORD,
         ] {
             assert!(!logs.contains(needle), "{needle} appeared in the logs");
         }

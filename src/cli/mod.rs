@@ -3,6 +3,7 @@
 mod admin;
 mod audit;
 mod database;
+mod mail;
 mod probe;
 pub mod smoke;
 
@@ -91,6 +92,12 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditCommand,
+    },
+    /// Send one test message through the configured mail transport (checks SMTP settings).
+    SendTestMail {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
     },
     /// Black-box check of a running instance (post-deploy smoke test).
     Smoke {
@@ -237,6 +244,7 @@ fn execute(command: Command) -> Result<ExitCode, ExitCode> {
                 };
                 audit::tail(config, request).await
             }
+            Command::SendTestMail { to } => mail::send_test_mail(config, &to).await,
             Command::Openapi { .. } | Command::Healthcheck { .. } | Command::Smoke { .. } => {
                 exit::USAGE
             }

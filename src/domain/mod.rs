@@ -4,6 +4,7 @@
 //! Every parser reports all failing fields of its stage, each with exactly one message (the
 //! first failing rule), keyed as §1.6.1 says.
 
+mod account_input;
 mod assignment_input;
 mod audit_query;
 mod coerce;
@@ -20,6 +21,10 @@ mod user_id;
 mod user_update;
 mod username;
 
+pub use account_input::{
+    EmailRequest, PasswordChange, PasswordReset, TokenRequest, parse_email_request,
+    parse_password_change, parse_password_reset, parse_token_request,
+};
 pub use assignment_input::{
     PermissionGrant, RoleAssign, parse_permission_grant, parse_role_assign,
 };

@@ -38,7 +38,7 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-fn email_field(raw: Option<&Value>) -> Result<Email, FieldError> {
+pub(crate) fn email_field(raw: Option<&Value>) -> Result<Email, FieldError> {
     required_str(raw).and_then(Email::parse)
 }
 
@@ -105,7 +105,7 @@ pub fn parse_user_create(body: &JsonObject) -> Result<NewUser, ValidationErrors>
     })
 }
 
-fn login_password(raw: Option<&Value>) -> Result<String, FieldError> {
+pub(crate) fn login_password(raw: Option<&Value>) -> Result<String, FieldError> {
     let password = required_str(raw)?;
     check_login_password(password)?;
     Ok(password.to_owned())

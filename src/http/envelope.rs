@@ -35,6 +35,12 @@ pub fn ok_with_message(status: StatusCode, data: Value, message: &str) -> Respon
     success(status, fold_message(data, message), Value::Null)
 }
 
+/// A typed view as `data`.
+pub fn view<T: serde::Serialize>(status: StatusCode, view: &T) -> Response {
+    let data = serde_json::to_value(view).unwrap_or(Value::Null);
+    success(status, data, Value::Null)
+}
+
 /// A route whose data would be null: `data` becomes `{"message": …}`.
 pub fn message(message: &str) -> Response {
     ok(json!({ "message": message }))

@@ -71,6 +71,27 @@ body_schema!(
     domain::parse_permission_grant
 );
 
+body_schema!(
+    domain::PasswordChange,
+    "PasswordChangeRequest",
+    domain::parse_password_change
+);
+body_schema!(
+    domain::EmailRequest,
+    "EmailRequest",
+    domain::parse_email_request
+);
+body_schema!(
+    domain::PasswordReset,
+    "PasswordResetRequest",
+    domain::parse_password_reset
+);
+body_schema!(
+    domain::TokenRequest,
+    "EmailVerifyRequest",
+    domain::parse_token_request
+);
+
 /// `application/json` or `application/<x>+json`, parameters ignored, case-insensitive.
 fn is_json_content_type(value: &str) -> bool {
     let media = value

@@ -20,7 +20,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use middleware as mw;
 use routes::{
-    allow_header, audit, auth, docs, health, pages, permissions, roles, route_methods, users,
+    account, account_pages, allow_header, audit, auth, docs, health, pages, permissions, roles,
+    route_methods, sessions, users,
 };
 
 /// Give a path its plain-`OPTIONS` answer and its 405, both with the `Allow` header of §1.12.
@@ -57,6 +58,43 @@ fn collection(
 
 async fn route_not_found() -> Response {
     AppError::RouteNotFound.into_response()
+}
+
+/// Password change/reset, e-mail verification and session management.
+fn account_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = collection(
+        router,
+        "/api/v1/auth/sessions/",
+        get(sessions::list_own).delete(sessions::revoke_others),
+    );
+    [
+        (
+            "/api/v1/auth/password/change",
+            post(account::change_password),
+        ),
+        (
+            "/api/v1/auth/password/forgot",
+            post(account::forgot_password),
+        ),
+        ("/api/v1/auth/password/reset", post(account::reset_password)),
+        (
+            "/api/v1/auth/email/verify/request",
+            post(account::request_verification),
+        ),
+        ("/api/v1/auth/email/verify", post(account::verify_email)),
+        (
+            "/api/v1/auth/sessions/{session_id}",
+            delete(sessions::revoke_one),
+        ),
+        (
+            "/api/v1/users/{user_id}/sessions",
+            get(sessions::list_for_user).delete(sessions::revoke_for_user),
+        ),
+    ]
+    .into_iter()
+    .fold(router, |router, (path, methods)| {
+        router.route(path, with_allow(path, methods))
+    })
 }
 
 fn api_routes(router: Router<AppState>) -> Router<AppState> {
@@ -143,6 +181,14 @@ fn operational_routes(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/", with_allow("/", get(pages::landing)))
         .route("/health", with_allow("/health", get(pages::health_page)))
+        .route(
+            "/reset-password",
+            with_allow("/reset-password", get(account_pages::reset_password)),
+        )
+        .route(
+            "/verify-email",
+            with_allow("/verify-email", get(account_pages::verify_email)),
+        )
         .route("/livez", with_allow("/livez", get(health::livez)))
         .route("/readyz", with_allow("/readyz", get(health::readyz)))
         .route("/metrics", with_allow("/metrics", get(health::metrics)))
@@ -171,7 +217,9 @@ fn docs_routes(router: Router<AppState>) -> Router<AppState> {
 
 /// Every route with every layer, in the order of §1.2.
 pub fn router(state: AppState) -> Router {
-    let routes = docs_routes(operational_routes(admin_routes(api_routes(Router::new()))));
+    let routes = docs_routes(operational_routes(admin_routes(account_routes(
+        api_routes(Router::new()),
+    ))));
     routes
         .fallback(route_not_found)
         .route_layer(from_fn_with_state(state.clone(), mw::rate_limit::enforce))

@@ -170,6 +170,8 @@ pub fn is_rate_limited(method: &Method, template: &str) -> bool {
         return false;
     }
     template == "/"
+        || template == "/reset-password"
+        || template == "/verify-email"
         || template == "/api/v1/"
         || template.starts_with("/api/v1/auth/")
         || template.starts_with("/api/v1/users")

@@ -49,11 +49,16 @@ pub async fn password_check_failed(
 ) -> AppResult<()> {
     state.metrics.auth_failure("invalid_credentials");
     count_failure(state, client, email, user_id).await?;
-    if check == PasswordCheck::Login {
+    let client_ip = client.ip.as_deref().unwrap_or_default();
+    if check == PasswordCheck::PasswordChange {
         tracing::warn!(
-            client_ip = client.ip.as_deref().unwrap_or_default(),
-            "failed login"
+            client_ip,
+            user_id,
+            "wrong current password on password change"
         );
+    }
+    if check == PasswordCheck::Login {
+        tracing::warn!(client_ip, "failed login");
         let event = AuditEvent::LoginFailed {
             email: email.to_owned(),
             user_id,

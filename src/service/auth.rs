@@ -5,9 +5,10 @@ use uuid::Uuid;
 use crate::domain::{LoginRequest, NewUser};
 use crate::error::{AppError, AppResult};
 use crate::security::jwt::{Claims, TokenError, TokenKind};
-use crate::security::password::{DUMMY_HASH, HashFamily};
-use crate::service::account_guard::{self, PasswordCheck};
+use crate::security::password::HashFamily;
+use crate::service::account_guard::PasswordCheck;
 use crate::service::audit::{self, AuditEvent, ClientInfo, LoginFailure};
+use crate::service::credentials::{self, PasswordAttempt};
 use crate::service::passwords;
 use crate::state::AppState;
 use crate::store::types::Ts;
@@ -164,23 +165,22 @@ fn ts_from_secs(secs: i64) -> AppResult<Ts> {
 }
 
 /// §5.4: unknown email and wrong password are indistinguishable, including their cost; a
-/// throttled email is refused before any lookup or hashing.
+/// throttled email is refused before any hashing (`credentials::check_password`).
 pub async fn login(
     state: &AppState,
     request: LoginRequest,
     client: &ClientInfo,
 ) -> AppResult<(TokenPair, UserRow)> {
     let email = request.email.as_str();
-    account_guard::refuse_if_throttled(state, email).await?;
     let found = users::find_for_login(&state.db, email).await?;
-    let stored = found
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
-    let verification = passwords::verify(state, request.password.clone(), stored).await?;
-    let found_id = found.as_ref().map(|u| u.id);
-    let Some(user) = found.filter(|_| verification.matched) else {
-        account_guard::password_check_failed(state, client, email, found_id, PasswordCheck::Login)
-            .await?;
+    let attempt = PasswordAttempt {
+        email,
+        user: found.as_ref(),
+        client,
+        purpose: PasswordCheck::Login,
+    };
+    let checked = credentials::check_password(state, &attempt, request.password.clone()).await?;
+    let (Some(user), Some(verification)) = (found, checked) else {
         return Err(AppError::InvalidCredentials);
     };
     if verification.family == HashFamily::Unknown {
@@ -198,6 +198,16 @@ pub async fn login(
         };
         audit::record_alone(state, &event, client).await?;
         return Err(AppError::Forbidden("User account is deactivated".into()));
+    }
+    if state.config.account.require_verified_email && !user.email_verified {
+        state.metrics.auth_failure("email_unverified");
+        let event = AuditEvent::LoginFailed {
+            email: email.to_owned(),
+            user_id: Some(user.id),
+            reason: LoginFailure::EmailUnverified,
+        };
+        audit::record_alone(state, &event, client).await?;
+        return Err(AppError::Forbidden("Email address is not verified".into()));
     }
     let pair = open_session(state, &user, client).await?;
     state.metrics.logins.inc();

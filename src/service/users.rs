@@ -1,8 +1,6 @@
 //! `/users`: listing, reading, updating and soft-deleting accounts with the self-or-permission
 //! rules of §3.6 and the target guard of §3.7.
 
-use serde_json::{Value, json};
-
 use crate::domain::{UserIdParam, UserListQuery, UserUpdate};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
@@ -11,28 +9,11 @@ use crate::service::auth::Caller;
 use crate::state::AppState;
 use crate::store::users::{self, UserPatch, UserRow};
 
-/// The public user object (§4.1); the password hash never leaves the service.
-pub fn user_json(user: &UserRow) -> Value {
-    json!({
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "first_name": user.first_name,
-        "middle_name": user.middle_name,
-        "last_name": user.last_name,
-        "bio": user.bio,
-        "is_active": user.active(),
-        "is_deleted": user.is_deleted,
-        "created_at": user.created_at.to_api(),
-        "updated_at": user.updated_at.to_api(),
-    })
-}
-
 fn not_found(id: &UserIdParam) -> AppError {
     AppError::ResourceNotFound(format!("User with id={} not found", id.digits()))
 }
 
-fn is_self(caller: &Caller, id: &UserIdParam) -> bool {
+pub(crate) fn is_self(caller: &Caller, id: &UserIdParam) -> bool {
     matches!(id, UserIdParam::Id(n) if *n == caller.user.id)
 }
 
@@ -47,7 +28,7 @@ pub async fn existing(state: &AppState, id: &UserIdParam) -> AppResult<UserRow> 
 }
 
 pub struct UserPage {
-    pub items: Vec<Value>,
+    pub items: Vec<UserRow>,
     pub total: u64,
 }
 
@@ -62,7 +43,7 @@ pub async fn list(state: &AppState, caller: &Caller, query: &UserListQuery) -> A
     )
     .await?;
     Ok(UserPage {
-        items: rows.iter().map(user_json).collect(),
+        items: rows,
         total: u64::try_from(total).unwrap_or(0),
     })
 }
@@ -181,9 +162,11 @@ pub async fn update(
         .iter()
         .map(|event| event.stamp(client))
         .collect();
-    let updated = users::update_profile(&state.db, current.id, &patch, revoke, &events)
+    let mut updated = users::update_profile(&state.db, current.id, &patch, revoke, &events)
         .await?
         .ok_or_else(|| not_found(id))?;
+    // A profile update never changes the address, so its verification stands.
+    updated.email_verified = current.email_verified;
     if let Some(lock) = lock {
         lock.release().await;
     }

@@ -9,7 +9,7 @@ use std::future::Future;
 use sqlx::FromRow;
 
 use crate::store::types::Ts;
-use crate::store::{Db, DbError};
+use crate::store::{Db, DbError, Tx};
 use crate::with_pool;
 
 /// One event to insert, already stamped with its time and request facts.
@@ -117,6 +117,16 @@ pub async fn insert_all<C: AuditSink + ?Sized>(
         return Ok(());
     }
     conn.insert_rows(db.sql(INSERT), events).await
+}
+
+/// Insert the events inside a transaction shared by store functions of several aggregates
+/// (the account services' [`Tx`]).
+pub async fn insert_in(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<(), DbError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let sql = tx.sql(INSERT);
+    crate::with_tx!(tx, |conn| conn.insert_rows(sql, events).await)
 }
 
 /// Insert one event that describes no stored change (a failed login, a throttle).

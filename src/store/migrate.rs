@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_email_ci.sql"),
     },
     Migration {
+        version: 4,
+        name: "account_lifecycle",
+        postgres: include_str!("../../migrations/postgres/0004_account_lifecycle.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0004_account_lifecycle.sql"),
+    },
+    Migration {
         version: 5,
         name: "audit_events",
         postgres: include_str!("../../migrations/postgres/0005_audit_events.sql"),
@@ -415,7 +421,8 @@ pub async fn drop_everything(db: &Db) -> Result<(), DbError> {
             sqlx::raw_sql(
                 "PRAGMA foreign_keys = OFF; \
                  DROP TABLE IF EXISTS audit_events; \
-                 DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS user_roles; \
+                 DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS account_tokens; \
+                 DROP TABLE IF EXISTS email_verifications; DROP TABLE IF EXISTS user_roles; \
                  DROP TABLE IF EXISTS user_permissions; DROP TABLE IF EXISTS role_permissions; \
                  DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS permissions; \
                  DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS _warden_migrations; \

@@ -6,7 +6,9 @@
 //! RECURSIVE`, `ON CONFLICT`) is understood by both. Values whose wire types differ between the
 //! backends (timestamps, UUIDs) go through the newtypes of [`types`].
 
+pub mod account_tokens;
 pub mod audit_events;
+pub mod email_verifications;
 pub mod error;
 pub mod migrate;
 pub mod permissions;
@@ -46,6 +48,57 @@ macro_rules! with_pool {
     };
 }
 
+/// Run `$body` with `$conn` bound to the open transaction of either backend (see [`Tx`]).
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::store::TxInner::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::TxInner::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// An open transaction of either backend. A service that changes state begins one, passes it
+/// to each store function that writes part of the change (and, later, the audit event), and
+/// commits once.
+pub struct Tx {
+    pub inner: TxInner,
+}
+
+pub enum TxInner {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Postgres(_) => Backend::Postgres,
+            TxInner::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The statement text for this transaction's backend (see [`Db::sql`]).
+    pub fn sql(&self, sql: &'static str) -> &'static str {
+        dialect(self.backend(), sql)
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self.inner {
+            TxInner::Postgres(tx) => tx.commit().await?,
+            TxInner::Sqlite(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Postgres(PgPool),
@@ -78,7 +131,29 @@ fn to_sqlite_dialect(sql: &str) -> String {
         .replace("auth.audit_events", "audit_events")
         .replace("::jsonb", "")
         .replace("details::text", "details")
+        .replace("auth.account_tokens", "account_tokens")
+        .replace("auth.email_verifications", "email_verifications")
         .replace(" COLLATE \"C\"", "")
+}
+
+/// The statement text for a backend. SQLite versions are derived once and kept for the life
+/// of the process (the set of statements is fixed, so the cache is bounded).
+pub fn dialect(backend: Backend, sql: &'static str) -> &'static str {
+    if backend == Backend::Postgres {
+        return sql;
+    }
+    if let Some(found) = SQLITE_SQL
+        .read()
+        .ok()
+        .and_then(|cache| cache.get(sql).copied())
+    {
+        return found;
+    }
+    let translated: &'static str = Box::leak(to_sqlite_dialect(sql).into_boxed_str());
+    if let Ok(mut cache) = SQLITE_SQL.write() {
+        return cache.entry(sql).or_insert(translated);
+    }
+    translated
 }
 
 /// Connections idle for longer than this are pinged before they are handed out.
@@ -108,24 +183,18 @@ impl Db {
         }
     }
 
-    /// The statement text for this backend. SQLite versions are derived once and kept for the
-    /// life of the process (the set of statements is fixed, so the cache is bounded).
+    /// The statement text for this backend (see [`dialect`]).
     pub fn sql(&self, sql: &'static str) -> &'static str {
-        if self.backend() == Backend::Postgres {
-            return sql;
-        }
-        if let Some(found) = SQLITE_SQL
-            .read()
-            .ok()
-            .and_then(|cache| cache.get(sql).copied())
-        {
-            return found;
-        }
-        let translated: &'static str = Box::leak(to_sqlite_dialect(sql).into_boxed_str());
-        if let Ok(mut cache) = SQLITE_SQL.write() {
-            return cache.entry(sql).or_insert(translated);
-        }
-        translated
+        dialect(self.backend(), sql)
+    }
+
+    /// Begin a transaction that store functions of several aggregates can share.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        let inner = match self {
+            Self::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Self::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+        };
+        Ok(Tx { inner })
     }
 
     /// Open the pool described by the configuration (lazily: no connection is made yet).

@@ -6,8 +6,8 @@ use uuid::Uuid;
 use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::{DbUuid, Ts};
 use crate::store::users::UserRow;
-use crate::store::{Db, DbError};
-use crate::with_pool;
+use crate::store::{Db, DbError, Tx};
+use crate::{with_pool, with_tx};
 
 pub struct NewSession<'a> {
     pub id: Uuid,
@@ -42,6 +42,7 @@ const INSERT: &str = "INSERT INTO auth.sessions (id, user_id, refresh_jti, creat
     revoked_at, revoked_reason, ip_address, user_agent) VALUES ($1, $2, $3, $4, NULL, $5, NULL, NULL, $6, $7)";
 const AUTH_LOOKUP: &str = "SELECT u.id, u.username, u.email, u.password_hash, u.first_name, u.middle_name, \
     u.last_name, u.bio, u.is_active, u.is_deleted, u.created_at, u.updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = u.id AND lower(v.email) = lower(u.email)) AS email_verified, \
     s.user_id AS session_user_id, s.refresh_jti, s.expires_at, s.revoked_at \
     FROM users.users u LEFT JOIN auth.sessions s ON s.id = $2 WHERE u.id = $1";
 const ROTATE: &str = "UPDATE auth.sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5 \
@@ -141,6 +142,90 @@ pub async fn purge_expired_before(db: &Db, cutoff: Ts) -> Result<u64, DbError> {
     Ok(with_pool!(db, |pool| sqlx::query(sql)
         .bind(cutoff)
         .execute(pool)
+        .await?
+        .rows_affected()))
+}
+
+/// A live session as the session routes show it.
+#[derive(Debug, FromRow)]
+pub struct SessionRow {
+    pub id: DbUuid,
+    pub created_at: Ts,
+    pub refreshed_at: Option<Ts>,
+    pub expires_at: Ts,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Sessions listed at most per user.
+pub const LIST_LIMIT: i64 = 100;
+
+const LIST_LIVE: &str = "SELECT id, created_at, refreshed_at, expires_at, ip_address, user_agent \
+    FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+    ORDER BY created_at DESC, id LIMIT $3";
+const REVOKE_OWNED: &str = "UPDATE auth.sessions SET revoked_at = $3, revoked_reason = $4 \
+    WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3";
+const REVOKE_OTHERS: &str = "UPDATE auth.sessions SET revoked_at = $3, revoked_reason = $4 \
+    WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND expires_at > $3";
+const REVOKE_ALL_LIVE: &str = "UPDATE auth.sessions SET revoked_at = $2, revoked_reason = $3 \
+    WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2";
+
+/// The user's live sessions, newest first, at most [`LIST_LIMIT`].
+pub async fn list_live(db: &Db, user_id: i32) -> Result<Vec<SessionRow>, DbError> {
+    let sql = db.sql(LIST_LIVE);
+    Ok(with_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(user_id)
+        .bind(Ts::now())
+        .bind(LIST_LIMIT)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// Revoke one live session of the user; false when it is not theirs or not live.
+pub async fn revoke_owned(
+    tx: &mut Tx,
+    user_id: i32,
+    session_id: Uuid,
+    reason: &str,
+) -> Result<bool, DbError> {
+    let sql = tx.sql(REVOKE_OWNED);
+    let changed = with_tx!(tx, |conn| sqlx::query(sql)
+        .bind(DbUuid(session_id))
+        .bind(user_id)
+        .bind(Ts::now())
+        .bind(reason)
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(changed == 1)
+}
+
+/// Revoke every live session of the user except `keep`; the number revoked.
+pub async fn revoke_others(
+    tx: &mut Tx,
+    user_id: i32,
+    keep: Uuid,
+    reason: &str,
+) -> Result<u64, DbError> {
+    let sql = tx.sql(REVOKE_OTHERS);
+    Ok(with_tx!(tx, |conn| sqlx::query(sql)
+        .bind(user_id)
+        .bind(DbUuid(keep))
+        .bind(Ts::now())
+        .bind(reason)
+        .execute(conn)
+        .await?
+        .rows_affected()))
+}
+
+/// Revoke every live session of the user; the number revoked.
+pub async fn revoke_all_live(tx: &mut Tx, user_id: i32, reason: &str) -> Result<u64, DbError> {
+    let sql = tx.sql(REVOKE_ALL_LIVE);
+    Ok(with_tx!(tx, |conn| sqlx::query(sql)
+        .bind(user_id)
+        .bind(Ts::now())
+        .bind(reason)
+        .execute(conn)
         .await?
         .rows_affected()))
 }

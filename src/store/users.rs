@@ -22,6 +22,10 @@ pub struct UserRow {
     pub is_deleted: bool,
     pub created_at: Ts,
     pub updated_at: Ts,
+    /// A verification row exists for the current address (absent from `RETURNING` lists, where
+    /// the writer knows the value).
+    #[sqlx(default)]
+    pub email_verified: bool,
 }
 
 impl UserRow {
@@ -57,12 +61,15 @@ pub const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, 
     is_active, is_deleted, created_at, updated_at";
 
 const SELECT_LIVE_BY_ID: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users WHERE id = $1 AND is_deleted = false";
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE id = $1 AND is_deleted = false";
 const SELECT_FOR_LOGIN: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users \
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users \
     WHERE lower(email) = lower($1) AND is_deleted = false ORDER BY CASE WHEN email = $1 THEN 0 ELSE 1 END, id LIMIT 1";
 const SELECT_LIVE_BY_USERNAME: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users WHERE username = $1 AND is_deleted = false \
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE username = $1 AND is_deleted = false \
     ORDER BY id LIMIT 1";
 const USERNAME_TAKEN: &str = "SELECT count(*) FROM users.users WHERE lower(username) = lower($1)";
 const EMAIL_TAKEN: &str = "SELECT count(*) FROM users.users WHERE lower(email) = lower($1)";
@@ -73,9 +80,11 @@ const INSERT: &str = "INSERT INTO users.users (username, email, password_hash, f
 const COUNT_ANY: &str = "SELECT count(*) FROM users.users";
 const COUNT_LIVE: &str = "SELECT count(*) FROM users.users WHERE is_deleted = false";
 const PAGE_ALL: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users ORDER BY id LIMIT $1 OFFSET $2";
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users ORDER BY id LIMIT $1 OFFSET $2";
 const PAGE_LIVE: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2";
+    is_active, is_deleted, created_at, updated_at, \
+    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2";
 /// One statement, so a field the body does not name is never read and written back: a profile
 /// edit racing an administrator's deactivation cannot re-activate the account. `$2n` says
 /// whether field n is present, `$2n+1` is its value; `updated_at` moves only when a present
@@ -270,6 +279,8 @@ pub async fn update_profile(
             audit_events::insert_all(db, &mut *tx, events).await?;
         }
         tx.commit().await?;
+        // `email_verified` is not in `RETURNING`: the caller carries it over (the address
+        // cannot change here).
         Ok(row)
     })
 }
@@ -318,4 +329,24 @@ pub async fn replace_password_hash(
         .await?
         .rows_affected());
     Ok(result > 0)
+}
+
+const SET_PASSWORD: &str = "UPDATE users.users SET password_hash = $2, updated_at = $3 \
+    WHERE id = $1 AND is_deleted = false";
+
+/// Store a new password hash and move `updated_at` (password change and reset).
+pub async fn set_password(
+    tx: &mut crate::store::Tx,
+    id: i32,
+    new_hash: &str,
+) -> Result<bool, DbError> {
+    let sql = tx.sql(SET_PASSWORD);
+    let changed = crate::with_tx!(tx, |conn| sqlx::query(sql)
+        .bind(id)
+        .bind(new_hash)
+        .bind(Ts::now())
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(changed == 1)
 }

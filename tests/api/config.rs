@@ -12,7 +12,7 @@ const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef-production";
 
 #[test]
 fn account_protection_defaults_and_overrides_are_read() {
-    let defaults = parse(&[]).expect("defaults").account;
+    let defaults = parse(&[]).expect("defaults").protection;
     assert_eq!(
         (
             defaults.max_failures,
@@ -27,7 +27,7 @@ fn account_protection_defaults_and_overrides_are_read() {
         ("AUDIT_RETENTION_DAYS", "0"),
     ])
     .expect("valid")
-    .account;
+    .protection;
     assert_eq!(
         (set.max_failures, set.window_secs, set.audit_retention_days),
         (0, 60, 0)

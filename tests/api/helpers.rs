@@ -92,6 +92,10 @@ const TEST_DEFAULTS: &[(&str, &str)] = &[
     ("LOG_LEVEL", "error"),
     ("RATE_LIMIT_LOGIN", "10000 per minute"),
     ("RATE_LIMIT_REGISTER", "10000 per minute"),
+    ("RATE_LIMIT_PASSWORD_CHANGE", "10000 per minute"),
+    ("RATE_LIMIT_PASSWORD_FORGOT", "10000 per minute"),
+    ("RATE_LIMIT_PASSWORD_RESET", "10000 per minute"),
+    ("RATE_LIMIT_EMAIL_VERIFY", "10000 per minute"),
     ("RATE_LIMIT_DEFAULT", "100000 per hour"),
     ("LOGIN_ACCOUNT_MAX_FAILURES", "100000"),
     ("SHUTDOWN_TIMEOUT_SECS", "5"),
@@ -112,6 +116,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawn with extra variables (a `DATABASE_URL` override wins over the backend choice).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_tweaked(overrides, |_| {}).await
+}
+
+/// Spawn with extra variables and a final adjustment of settings the environment cannot set.
+pub async fn spawn_app_tweaked(
+    overrides: &[(&str, &str)],
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let explicit_db = overrides
         .iter()
         .find(|(k, _)| *k == "DATABASE_URL")
@@ -125,7 +137,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         }
         (None, None) => (None, "sqlite::memory:".to_string()),
     };
-    let config = test_config(overrides, &url);
+    let mut config = test_config(overrides, &url);
+    tweak(&mut config);
     let app = App::build(config).await.expect("app builds");
     start(app, database)
 }

@@ -2,7 +2,10 @@
 //! SQLite in memory by default; PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod smtp_sink;
 
+mod account;
+mod account_sessions;
 mod account_throttle;
 mod attacks;
 mod audit;

@@ -23,8 +23,14 @@ fn limits_for<'a>(state: &'a AppState, method: &str, route: &str) -> Option<&'a 
     match (method, route) {
         ("POST", "/api/v1/auth/login") => Some(&settings.login_limits),
         ("POST", "/api/v1/auth/register") => Some(&settings.register_limits),
+        ("POST", "/api/v1/auth/password/change") => Some(&settings.password_change_limits),
+        ("POST", "/api/v1/auth/password/forgot") => Some(&settings.password_forgot_limits),
+        ("POST", "/api/v1/auth/password/reset") => Some(&settings.password_reset_limits),
+        ("POST", "/api/v1/auth/email/verify/request" | "/api/v1/auth/email/verify") => {
+            Some(&settings.email_verify_limits)
+        }
         (_, "/api/v1/health") => None,
-        (_, "/") => Some(&settings.default_limits),
+        (_, "/" | "/reset-password" | "/verify-email") => Some(&settings.default_limits),
         (_, r) if r.starts_with("/api/v1/") => Some(&settings.default_limits),
         _ => None,
     }

@@ -17,6 +17,7 @@ const COLLECTIONS: &[&str] = &[
     "/api/v1/users",
     "/api/v1/admin/roles",
     "/api/v1/admin/permissions",
+    "/api/v1/auth/sessions",
     "/openapi",
 ];
 

@@ -8,6 +8,7 @@
 //! validate it themselves (§1.6 needs exact messages), so there are no typed request structs to
 //! derive from, and the error statuses follow rules rather than per-handler annotations.
 
+pub mod account;
 pub mod operations;
 pub mod schemas;
 
@@ -18,6 +19,11 @@ use serde_json::{Map, Value, json};
 
 use operations::{Auth, Body, OPERATIONS_TABLE, Operation, QueryKind, TAGS};
 use schemas::reference;
+
+/// Every documented operation.
+pub fn all_operations() -> impl Iterator<Item = &'static Operation> {
+    OPERATIONS_TABLE.iter().chain(account::ACCOUNT_OPERATIONS)
+}
 
 /// Paths that are routed but deliberately not in the document: the HTML pages and the docs
 /// themselves (§5.25 lists what the document covers).
@@ -104,6 +110,11 @@ fn path_parameter(name: &str) -> Value {
             "name": "user_id", "in": "path", "required": true,
             "description": "User id: ASCII digits (anything else is 404); 0 is a 422; above 2147483647 is a missing user",
             "schema": {"type": "integer", "minimum": 1},
+        }),
+        "session_id" => json!({
+            "name": "session_id", "in": "path", "required": true,
+            "description": "Session id (UUID); anything else is 404 `Session not found`",
+            "schema": {"type": "string", "format": "uuid"},
         }),
         "role_name" => json!({
             "name": "role_name", "in": "path", "required": true,
@@ -208,7 +219,7 @@ fn operation(op: &Operation) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
-    for op in OPERATIONS_TABLE {
+    for op in all_operations() {
         let item = paths
             .entry(op.path.to_string())
             .or_insert_with(|| json!({}));
@@ -268,8 +279,7 @@ mod tests {
             })
             .flat_map(|(path, methods)| methods.iter().map(|m| (m.to_string(), path.to_string())))
             .collect();
-        let mut documented: Vec<(String, String)> = OPERATIONS_TABLE
-            .iter()
+        let mut documented: Vec<(String, String)> = all_operations()
             .map(|op| (op.method.to_string(), op.path.to_string()))
             .collect();
         routed.sort();
@@ -279,7 +289,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique() {
-        let mut ids: Vec<&str> = OPERATIONS_TABLE.iter().map(|op| op.operation_id).collect();
+        let mut ids: Vec<&str> = all_operations().map(|op| op.operation_id).collect();
         ids.sort_unstable();
         let before = ids.len();
         ids.dedup();

@@ -100,6 +100,10 @@ fn user_properties() -> Vec<(&'static str, Value)> {
         ("bio", nullable_string()),
         ("is_active", json!({"type": "boolean"})),
         ("is_deleted", json!({"type": "boolean"})),
+        (
+            "email_verified",
+            json!({"type": "boolean", "description": "The current address was proven by a verification or reset link"}),
+        ),
         ("created_at", timestamp()),
         ("updated_at", timestamp()),
     ]
@@ -553,5 +557,6 @@ pub fn all() -> Map<String, Value> {
     shape_schemas(&mut schemas);
     response_schemas(&mut schemas);
     view_schemas(&mut schemas);
+    super::account::schemas(&mut schemas);
     schemas
 }

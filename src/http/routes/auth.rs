@@ -9,8 +9,8 @@ use crate::domain::{LoginRequest, NewUser};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, RefreshCaller, ValidJson};
-use crate::service::auth;
-use crate::service::users::user_json;
+use crate::http::views::user_json;
+use crate::service::{auth, recovery};
 use crate::state::AppState;
 
 pub async fn register(
@@ -19,6 +19,7 @@ pub async fn register(
     ValidJson(new_user): ValidJson<NewUser>,
 ) -> AppResult<Response> {
     let user = auth::register(&state, new_user, &client).await?;
+    recovery::after_registration(&state, &user, &client);
     Ok(envelope::ok_with_message(
         StatusCode::CREATED,
         user_json(&user),

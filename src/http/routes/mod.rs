@@ -1,6 +1,8 @@
 //! Handlers, one module per resource, and the table of which methods each path supports
 //! (the single source for `Allow` headers, 405s and rate-limit eligibility).
 
+pub mod account;
+pub mod account_pages;
 pub mod audit;
 pub mod auth;
 pub mod docs;
@@ -8,6 +10,7 @@ pub mod health;
 pub mod pages;
 pub mod permissions;
 pub mod roles;
+pub mod sessions;
 pub mod users;
 
 /// Canonical route template → supported methods (without HEAD/OPTIONS, which follow from these).
@@ -17,6 +20,8 @@ pub const ROUTE_METHODS: &[(&str, &[&str])] = &[
     ("/livez", &["GET"]),
     ("/readyz", &["GET"]),
     ("/metrics", &["GET"]),
+    ("/reset-password", &["GET"]),
+    ("/verify-email", &["GET"]),
     ("/openapi.json", &["GET"]),
     ("/openapi/openapi.json", &["GET"]),
     ("/openapi/", &["GET"]),
@@ -35,8 +40,16 @@ pub const ROUTE_METHODS: &[(&str, &[&str])] = &[
     ("/api/v1/auth/logout", &["POST"]),
     ("/api/v1/auth/refresh", &["POST"]),
     ("/api/v1/auth/me", &["GET"]),
+    ("/api/v1/auth/password/change", &["POST"]),
+    ("/api/v1/auth/password/forgot", &["POST"]),
+    ("/api/v1/auth/password/reset", &["POST"]),
+    ("/api/v1/auth/email/verify/request", &["POST"]),
+    ("/api/v1/auth/email/verify", &["POST"]),
+    ("/api/v1/auth/sessions/", &["GET", "DELETE"]),
+    ("/api/v1/auth/sessions/{session_id}", &["DELETE"]),
     ("/api/v1/users/", &["GET"]),
     ("/api/v1/users/{user_id}", &["GET", "PUT", "DELETE"]),
+    ("/api/v1/users/{user_id}/sessions", &["GET", "DELETE"]),
     ("/api/v1/admin/roles/", &["GET", "POST"]),
     ("/api/v1/admin/roles/{role_name}", &["GET", "PUT", "DELETE"]),
     ("/api/v1/admin/roles/users/{user_id}", &["GET", "POST"]),

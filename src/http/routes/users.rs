@@ -9,7 +9,8 @@ use crate::domain::{UserListQuery, UserUpdate};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, UserIdPath, ValidJson, ValidQuery};
-use crate::service::users::{self, user_json};
+use crate::http::views::user_json;
+use crate::service::users;
 use crate::state::AppState;
 
 pub async fn list(
@@ -26,7 +27,10 @@ pub async fn list(
         "total_pages": query.page.total_pages(page.total),
         "api_version": "v1",
     });
-    Ok(envelope::list(page.items, meta))
+    Ok(envelope::list(
+        page.items.iter().map(user_json).collect(),
+        meta,
+    ))
 }
 
 pub async fn get(

@@ -1,0 +1,46 @@
+//! The public user object; the password hash never leaves the service.
+
+use serde::Serialize;
+
+use crate::store::users::UserRow;
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: i32,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub bio: Option<String>,
+    pub is_active: bool,
+    pub is_deleted: bool,
+    /// The current address has been proven by a verification or reset link.
+    pub email_verified: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&UserRow> for UserView {
+    fn from(user: &UserRow) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            email: user.email.clone(),
+            first_name: user.first_name.clone(),
+            middle_name: user.middle_name.clone(),
+            last_name: user.last_name.clone(),
+            bio: user.bio.clone(),
+            is_active: user.active(),
+            is_deleted: user.is_deleted,
+            email_verified: user.email_verified,
+            created_at: user.created_at.to_api(),
+            updated_at: user.updated_at.to_api(),
+        }
+    }
+}
+
+/// The user object as JSON, for the routes that fold a message into it.
+pub fn user_json(user: &UserRow) -> serde_json::Value {
+    serde_json::to_value(UserView::from(user)).unwrap_or(serde_json::Value::Null)
+}
