@@ -119,6 +119,33 @@ pub async fn insert_all<C: AuditSink + ?Sized>(
     conn.insert_rows(db.sql(INSERT), events).await
 }
 
+/// Run a `DELETE … WHERE <first> = $1 AND <second> = $2` and, when it removed a row, store the
+/// events in the same transaction; false when there was nothing to remove (nothing stored).
+pub async fn delete_pair(
+    db: &Db,
+    sql: &'static str,
+    first: i32,
+    second: i32,
+    events: &[NewAuditEvent],
+) -> Result<bool, DbError> {
+    let sql = db.sql(sql);
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let removed = sqlx::query(sql)
+            .bind(first)
+            .bind(second)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if removed {
+            insert_all(db, &mut *tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    })
+}
+
 /// Insert the events inside a transaction shared by store functions of several aggregates
 /// (the account services' [`Tx`]).
 pub async fn insert_in(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<(), DbError> {

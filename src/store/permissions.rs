@@ -136,20 +136,5 @@ pub async fn revoke(
     permission_id: i32,
     events: &[NewAuditEvent],
 ) -> Result<bool, DbError> {
-    let sql = db.sql(REVOKE);
-    with_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        let removed = sqlx::query(sql)
-            .bind(user_id)
-            .bind(permission_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        if removed {
-            audit_events::insert_all(db, &mut *tx, events).await?;
-        }
-        tx.commit().await?;
-        Ok(removed)
-    })
+    audit_events::delete_pair(db, REVOKE, user_id, permission_id, events).await
 }

@@ -169,20 +169,5 @@ pub async fn revoke_role(
     role_id: i32,
     events: &[NewAuditEvent],
 ) -> Result<bool, DbError> {
-    let sql = db.sql(REVOKE_ROLE);
-    with_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        let removed = sqlx::query(sql)
-            .bind(user_id)
-            .bind(role_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        if removed {
-            audit_events::insert_all(db, &mut *tx, events).await?;
-        }
-        tx.commit().await?;
-        Ok(removed)
-    })
+    audit_events::delete_pair(db, REVOKE_ROLE, user_id, role_id, events).await
 }
