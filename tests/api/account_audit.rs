@@ -276,6 +276,16 @@ async fn wrong_current_passwords_throttle_both_password_change_and_login_without
     assert_throttled(&attempt(&app, "tom@example.com", PASSWORD).await, WINDOW);
     assert_throttled(&attempt(&app, " TOM@example.com", PASSWORD).await, WINDOW);
     assert_eq!(hashes(&app), before, "a throttled check computed a hash");
+    // The body is validated before the throttle is consulted.
+    let invalid = app
+        .post(CHANGE, Some(&token), json!({"new_password": NEW_PASSWORD}))
+        .await;
+    assert_eq!(
+        invalid.details(),
+        &json!({"current_password": "Field required"}),
+        "{}",
+        invalid.text
+    );
     // Nothing changed: the other session (a change would have ended it) is still live.
     assert_eq!(app.get("/api/v1/auth/me", Some(&other)).await.status, 200);
     // Another account is not affected.
@@ -291,6 +301,9 @@ async fn wrong_current_passwords_throttle_both_password_change_and_login_without
     );
     let changed = events(&page(&app, &root, "event=auth.password_changed").await);
     assert!(changed.is_empty(), "{changed:#?}");
+    // Neither a wrong current password nor a throttled attempt is a failed login.
+    let failed = events(&page(&app, &root, "event=auth.login_failed").await);
+    assert!(failed.is_empty(), "{failed:#?}");
 }
 
 #[tokio::test]
