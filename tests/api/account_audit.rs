@@ -17,6 +17,7 @@ use crate::smtp_sink::SmtpSink;
 
 const CHANGE: &str = "/api/v1/auth/password/change";
 const WINDOW: u64 = 900;
+const REDIS: &str = "redis://127.0.0.1:6379";
 
 async fn change(app: &TestApp, token: &str, current: &str, new: &str) -> Reply {
     app.post(
@@ -306,23 +307,55 @@ async fn wrong_current_passwords_throttle_both_password_change_and_login_without
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
-#[tokio::test]
-async fn a_password_reset_lifts_the_account_throttle_within_the_window() {
+/// Throttle `<name>@example.com` with failed logins, reset its password by mail, then log in
+/// with the new password inside the same window.
+async fn reset_lifts_the_throttle(store: &[(&str, &str)], name: &str) {
     let sink = SmtpSink::start().await;
-    let app = mail_app(&sink, &[("LOGIN_ACCOUNT_MAX_FAILURES", "3")]).await;
-    app.register("rex").await;
-    fail(&app, "rex@example.com", 3).await;
-    assert_throttled(&attempt(&app, "rex@example.com", PASSWORD).await, WINDOW);
+    let mut vars = vec![("LOGIN_ACCOUNT_MAX_FAILURES", "3")];
+    vars.extend_from_slice(store);
+    let app = mail_app(&sink, &vars).await;
+    app.register(name).await;
+    let email = format!("{name}@example.com");
+    fail(&app, &email, 3).await;
+    assert_throttled(&attempt(&app, &email, PASSWORD).await, WINDOW);
 
-    assert_eq!(forgot(&app, "rex@example.com").await.status, 202);
-    let token = token_from(&sink, 1, "Reset your warden password", "rex@example.com").await;
+    assert_eq!(forgot(&app, &email).await.status, 202);
+    let token = token_from(&sink, 1, "Reset your warden password", &email).await;
     let done = reset(&app, &token, NEW_PASSWORD).await;
     assert_eq!(done.status, 200, "{}", done.text);
 
-    let login = attempt(&app, "Rex@Example.com", NEW_PASSWORD).await;
+    let login = attempt(
+        &app,
+        &email.to_uppercase().replace("EXAMPLE.COM", "example.com"),
+        NEW_PASSWORD,
+    )
+    .await;
     assert_eq!(login.status, 200, "{}", login.text);
     // The count starts again from zero: two more failures are not yet a throttle.
-    fail(&app, "rex@example.com", 2).await;
-    let again = attempt(&app, "rex@example.com", NEW_PASSWORD).await;
+    fail(&app, &email, 2).await;
+    let again = attempt(&app, &email, NEW_PASSWORD).await;
     assert_eq!(again.status, 200, "{}", again.text);
+}
+
+#[tokio::test]
+async fn a_password_reset_lifts_the_account_throttle_within_the_window() {
+    reset_lifts_the_throttle(&[], "rex").await;
+}
+
+#[tokio::test]
+async fn a_password_reset_lifts_the_account_throttle_kept_in_redis() {
+    // A fresh address per run keeps the shared counter private to this test.
+    let name = format!("rx{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    reset_lifts_the_throttle(&[("RATE_LIMIT_STORAGE_URL", REDIS)], &name).await;
+    let client = redis::Client::open(REDIS).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let key = warden::ratelimit::account_key(&format!("{name}@example.com"));
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .expect("del");
 }
