@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp, spawn_app_tweaked};
 use crate::smtp_sink::{Security, SmtpSink, TestCa};
 
-const NEW_PASSWORD: &str = "Brand-new-Passw0rd";
+pub(crate) const NEW_PASSWORD: &str = "Brand-new-Passw0rd";
 const INVALID: &str = "Invalid or expired token";
 
 /// An app that sends mail to `sink`, with retries shortened so tests do not wait seconds.
@@ -24,7 +24,7 @@ pub async fn mail_app(sink: &SmtpSink, extra: &[(&str, &str)]) -> TestApp {
     .await
 }
 
-async fn forgot(app: &TestApp, email: &str) -> crate::helpers::Reply {
+pub(crate) async fn forgot(app: &TestApp, email: &str) -> crate::helpers::Reply {
     app.post(
         "/api/v1/auth/password/forgot",
         None,
@@ -33,7 +33,7 @@ async fn forgot(app: &TestApp, email: &str) -> crate::helpers::Reply {
     .await
 }
 
-async fn reset(app: &TestApp, token: &str, password: &str) -> crate::helpers::Reply {
+pub(crate) async fn reset(app: &TestApp, token: &str, password: &str) -> crate::helpers::Reply {
     app.post(
         "/api/v1/auth/password/reset",
         None,

@@ -8,10 +8,11 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app_with};
 use crate::rbac_support::super_admin;
 
-const THROTTLED: &str = "Too many failed attempts for this account. Please try again later.";
+pub(crate) const THROTTLED: &str =
+    "Too many failed attempts for this account. Please try again later.";
 const TEN: (&str, &str) = ("LOGIN_ACCOUNT_MAX_FAILURES", "10");
 
-async fn attempt(app: &TestApp, email: &str, password: &str) -> Reply {
+pub(crate) async fn attempt(app: &TestApp, email: &str, password: &str) -> Reply {
     app.post(
         "/api/v1/auth/login",
         None,
@@ -20,19 +21,19 @@ async fn attempt(app: &TestApp, email: &str, password: &str) -> Reply {
     .await
 }
 
-async fn fail(app: &TestApp, email: &str, times: usize) {
+pub(crate) async fn fail(app: &TestApp, email: &str, times: usize) {
     for n in 0..times {
         let reply = attempt(app, email, "Wrong-Password-1").await;
         assert_eq!(reply.status, 401, "failure {n}: {}", reply.text);
     }
 }
 
-fn hashes(app: &TestApp) -> u64 {
+pub(crate) fn hashes(app: &TestApp) -> u64 {
     app.state.password_checks.load(Ordering::SeqCst)
 }
 
 #[track_caller]
-fn assert_throttled(reply: &Reply, window: u64) {
+pub(crate) fn assert_throttled(reply: &Reply, window: u64) {
     reply.assert_error(429, "RATE_LIMIT_EXCEEDED", THROTTLED);
     let retry: u64 = reply
         .header("retry-after")

@@ -14,13 +14,13 @@ use crate::rbac_support::{ROLES, create_role, super_admin};
 
 const AUDIT: &str = "/api/v1/admin/audit-events/";
 
-async fn page(app: &TestApp, token: &str, query: &str) -> Reply {
+pub(crate) async fn page(app: &TestApp, token: &str, query: &str) -> Reply {
     let reply = app.get(&format!("{AUDIT}?{query}"), Some(token)).await;
     assert_eq!(reply.status, 200, "{query}: {}", reply.text);
     reply
 }
 
-fn events(reply: &Reply) -> Vec<Value> {
+pub(crate) fn events(reply: &Reply) -> Vec<Value> {
     reply.body["data"]["events"]
         .as_array()
         .cloned()
@@ -28,7 +28,7 @@ fn events(reply: &Reply) -> Vec<Value> {
 }
 
 /// The newest event of that name, or a panic listing what there is.
-fn newest<'a>(events: &'a [Value], name: &str) -> &'a Value {
+pub(crate) fn newest<'a>(events: &'a [Value], name: &str) -> &'a Value {
     events
         .iter()
         .find(|e| e["event"] == name)
@@ -36,7 +36,12 @@ fn newest<'a>(events: &'a [Value], name: &str) -> &'a Value {
 }
 
 #[track_caller]
-fn assert_event(event: &Value, actor: Option<i64>, subject: Option<i64>, details: Value) {
+pub(crate) fn assert_event(
+    event: &Value,
+    actor: Option<i64>,
+    subject: Option<i64>,
+    details: Value,
+) {
     assert_eq!(
         (
             event["actor_user_id"].as_i64(),

@@ -5,6 +5,7 @@ mod helpers;
 mod smtp_sink;
 
 mod account;
+mod account_audit;
 mod account_sessions;
 mod account_throttle;
 mod attacks;
