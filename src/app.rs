@@ -126,21 +126,23 @@ fn spawn_housekeeping(db: Db, audit_retention_days: u32) {
 
 async fn purge_sessions(db: &Db) {
     let cutoff = Ts(chrono::Utc::now() - SESSION_RETENTION);
-    match sessions::purge_expired_before(db, cutoff).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
-        Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
-    }
+    let outcome = sessions::purge_expired_before(db, cutoff).await;
+    log_purge(
+        outcome,
+        "expired sessions purged",
+        "session housekeeping failed",
+    );
 }
 
 /// Account tokens go with the sessions' retention: a week after they expired.
 async fn purge_account_tokens(db: &Db) {
     let cutoff = Ts(chrono::Utc::now() - SESSION_RETENTION);
-    match account_tokens::purge_expired_before(db, cutoff).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "expired account tokens purged"),
-        Err(err) => tracing::warn!(error = %err, "account token housekeeping failed"),
-    }
+    let outcome = account_tokens::purge_expired_before(db, cutoff).await;
+    log_purge(
+        outcome,
+        "expired account tokens purged",
+        "account token housekeeping failed",
+    );
 }
 
 /// `AUDIT_RETENTION_DAYS`: 0 keeps every event.
@@ -149,10 +151,20 @@ pub async fn purge_audit_events(db: &Db, retention_days: u32) {
         return;
     }
     let cutoff = Ts(chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days)));
-    match audit_events::purge_before(db, cutoff).await {
+    let outcome = audit_events::purge_before(db, cutoff).await;
+    log_purge(
+        outcome,
+        "audit events past retention purged",
+        "audit housekeeping failed",
+    );
+}
+
+/// One housekeeping pass's log line: the rows deleted (nothing when none), or the failure.
+fn log_purge(outcome: Result<u64, DbError>, purged: &str, failed: &str) {
+    match outcome {
         Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "audit events past retention purged"),
-        Err(err) => tracing::warn!(error = %err, "audit housekeeping failed"),
+        Ok(n) => tracing::info!(deleted = n, "{purged}"),
+        Err(err) => tracing::warn!(error = %err, "{failed}"),
     }
 }
 

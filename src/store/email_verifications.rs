@@ -12,21 +12,16 @@ const KEEP_OR_INSERT: &str = "INSERT INTO auth.email_verifications (user_id, ema
 
 /// Record `email` as the user's verified address (replacing an older address's row).
 pub async fn record(tx: &mut Tx, user_id: i32, email: &str) -> Result<(), DbError> {
-    let sql = tx.sql(UPSERT);
-    with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(user_id)
-            .bind(email)
-            .bind(Ts::now())
-            .execute(conn)
-            .await?;
-    });
-    Ok(())
+    write(tx, UPSERT, user_id, email).await
 }
 
 /// Like [`record`], but a row for the same address keeps its first `verified_at`.
 pub async fn record_if_missing(tx: &mut Tx, user_id: i32, email: &str) -> Result<(), DbError> {
-    let sql = tx.sql(KEEP_OR_INSERT);
+    write(tx, KEEP_OR_INSERT, user_id, email).await
+}
+
+async fn write(tx: &mut Tx, sql: &'static str, user_id: i32, email: &str) -> Result<(), DbError> {
+    let sql = tx.sql(sql);
     with_tx!(tx, |conn| {
         sqlx::query(sql)
             .bind(user_id)
