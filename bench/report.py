@@ -204,6 +204,8 @@ def markdown(res, rows):
             L.append(f"| {key} | {join(rd, 'rps', ',.0f')} | "
                      f"{join(rd, 'p99_ms', '.1f')} | "
                      f"{join(rd, 'cpu_cores', '.2f')} | {join(rd, 'pg_cpu_cores', '.2f')} |")
+    import account_mail  # bench/account_mail.py: its own section
+    L += [""] + account_mail.markdown(res)
     L += ["", "![throughput and p99 against the floor](" + ("latest" if m["mode"] == "full" else "quick") + ".svg)", ""]
     return "\n".join(L)
 
