@@ -260,22 +260,6 @@ fn no_runtime_is_an_error_not_a_panic() {
     ));
 }
 
-#[tokio::test]
-async fn from_storage_builds_either_store() {
-    assert!(
-        !LimiterStore::from_storage(&StorageUrl::Memory)
-            .await
-            .unwrap()
-            .is_redis()
-    );
-    let redis = LimiterStore::from_storage(&StorageUrl::parse(&url()).unwrap())
-        .await
-        .unwrap();
-    assert!(redis.is_redis());
-    redis.ping().await.unwrap();
-    LimiterStore::memory().ping().await.unwrap();
-}
-
 /// A private redis-server, killed on drop.
 struct PrivateRedis {
     child: Child,

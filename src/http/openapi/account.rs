@@ -17,8 +17,6 @@ const USER_404: (u16, &str) = (
 
 pub const ACCOUNT_OPERATIONS: &[Operation] = &[
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/password/change",
         operation_id: "change_password",
         tag: AUTH,
         summary: "Change the caller's password",
@@ -35,8 +33,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         )],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/password/forgot",
         operation_id: "forgot_password",
         tag: AUTH,
         summary: "Ask for a password reset link",
@@ -50,8 +46,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/password/reset",
         operation_id: "reset_password",
         tag: AUTH,
         summary: "Set a new password with a reset token",
@@ -65,8 +59,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[INVALID_TOKEN_400],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/email/verify/request",
         operation_id: "request_email_verification",
         tag: AUTH,
         summary: "Ask for a verification link",
@@ -80,8 +72,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/email/verify",
         operation_id: "verify_email",
         tag: AUTH,
         summary: "Verify an address with its token",
@@ -95,8 +85,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[INVALID_TOKEN_400],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/auth/sessions/",
         operation_id: "list_own_sessions",
         tag: AUTH,
         summary: "The caller's live sessions",
@@ -110,8 +98,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/auth/sessions/",
         operation_id: "revoke_other_sessions",
         tag: AUTH,
         summary: "Revoke the caller's other sessions",
@@ -125,8 +111,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/auth/sessions/{session_id}",
         operation_id: "revoke_own_session",
         tag: AUTH,
         summary: "Revoke one of the caller's sessions",
@@ -143,8 +127,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/users/{user_id}/sessions",
         operation_id: "list_user_sessions",
         tag: USERS,
         summary: "A user's live sessions",
@@ -158,8 +140,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/users/{user_id}/sessions",
         operation_id: "revoke_user_sessions",
         tag: USERS,
         summary: "Revoke all of a user's sessions",

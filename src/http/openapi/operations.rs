@@ -1,7 +1,8 @@
-//! One entry per documented operation: what the route table (`ROUTE_METHODS`) cannot say —
-//! tag, auth, permissions, parameters, body and the statuses its §5 section names. The rule-based
-//! statuses (401/403 when protected, 422 with input, 429 when rate limited) are derived in
-//! `super::operation`, the last one from the limiter's own predicate.
+//! One entry per documented operation: what the route table (`http::routes::table`) cannot say —
+//! tag, auth, permissions, parameters, body and the statuses particular to the operation. The
+//! table's endpoints refer to these entries by `operation_id`; the rule-based statuses (401/403
+//! when protected, 422 with input, 429 when rate limited) are derived in `super::operation`,
+//! the last one from the rate limiter's own `rate_class`.
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,21 +49,19 @@ pub enum Body {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Operation {
-    pub method: &'static str,
-    /// The canonical route template, exactly as in `ROUTE_METHODS` (collections slashed).
-    pub path: &'static str,
+    /// The route table's endpoint names its operation by this id and gives the method and path.
     pub operation_id: &'static str,
     pub tag: &'static str,
     pub summary: &'static str,
     pub description: &'static str,
     pub auth: Auth,
     pub query: &'static [Query],
-    /// Request body schema name (§1.6.3).
+    /// Request body schema name.
     pub request: Option<&'static str>,
     pub status: u16,
     pub success: &'static str,
     pub body: Body,
-    /// Statuses the route's §5 section names, with what they mean there.
+    /// Statuses particular to the operation, with what they mean there.
     pub errors: &'static [(u16, &'static str)],
 }
 
@@ -130,8 +129,6 @@ const SELF_RULE: &str = "Allowed on the caller's own account, otherwise needs th
 
 pub const OPERATIONS_TABLE: &[Operation] = &[
     Operation {
-        method: "GET",
-        path: "/api/v1/",
         operation_id: "welcome",
         tag: HEALTH,
         summary: "Welcome",
@@ -145,8 +142,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/health",
         operation_id: "api_health",
         tag: HEALTH,
         summary: "JSON health",
@@ -160,8 +155,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/register",
         operation_id: "register",
         tag: AUTH,
         summary: "Register a new account",
@@ -181,8 +174,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/login",
         operation_id: "login",
         tag: AUTH,
         summary: "Log in",
@@ -207,8 +198,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/logout",
         operation_id: "logout",
         tag: AUTH,
         summary: "Log out",
@@ -222,8 +211,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/refresh",
         operation_id: "refresh",
         tag: AUTH,
         summary: "Rotate the token pair",
@@ -240,8 +227,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/auth/me",
         operation_id: "me",
         tag: AUTH,
         summary: "The caller's account",
@@ -255,8 +240,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/users/",
         operation_id: "list_users",
         tag: USERS,
         summary: "List users",
@@ -278,8 +261,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/users/{user_id}",
         operation_id: "get_user",
         tag: USERS,
         summary: "Get a user",
@@ -293,8 +274,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "PUT",
-        path: "/api/v1/users/{user_id}",
         operation_id: "update_user",
         tag: USERS,
         summary: "Update a user (partial)",
@@ -308,8 +287,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404, GUARD_403],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/users/{user_id}",
         operation_id: "delete_user",
         tag: USERS,
         summary: "Soft-delete a user",
@@ -323,8 +300,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404, GUARD_403],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/roles/",
         operation_id: "list_roles",
         tag: ROLES,
         summary: "List roles",
@@ -351,8 +326,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/admin/roles/",
         operation_id: "create_role",
         tag: ROLES,
         summary: "Create a role",
@@ -376,8 +349,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/roles/{role_name}",
         operation_id: "get_role",
         tag: ROLES,
         summary: "Get a role",
@@ -394,8 +365,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "PUT",
-        path: "/api/v1/admin/roles/{role_name}",
         operation_id: "update_role",
         tag: ROLES,
         summary: "Update a role",
@@ -419,8 +388,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/admin/roles/{role_name}",
         operation_id: "delete_role",
         tag: ROLES,
         summary: "Soft-delete a role",
@@ -443,8 +410,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/roles/users/{user_id}",
         operation_id: "get_user_roles",
         tag: ROLES,
         summary: "A user's roles",
@@ -458,8 +423,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/admin/roles/users/{user_id}",
         operation_id: "assign_role",
         tag: ROLES,
         summary: "Assign a role to a user",
@@ -480,8 +443,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/admin/roles/users/{user_id}/{role_name}",
         operation_id: "revoke_role",
         tag: ROLES,
         summary: "Revoke a role from a user",
@@ -502,8 +463,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/permissions/",
         operation_id: "list_permissions",
         tag: PERMISSIONS,
         summary: "List permissions",
@@ -525,8 +484,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/permissions/{permission_name}",
         operation_id: "get_permission",
         tag: PERMISSIONS,
         summary: "Get a permission",
@@ -543,8 +500,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/permissions/users/{user_id}",
         operation_id: "get_user_permissions",
         tag: PERMISSIONS,
         summary: "A user's permissions",
@@ -558,8 +513,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/admin/permissions/users/{user_id}",
         operation_id: "grant_permission",
         tag: PERMISSIONS,
         summary: "Grant a direct permission",
@@ -583,8 +536,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/admin/permissions/users/{user_id}/{permission_name}",
         operation_id: "revoke_permission",
         tag: PERMISSIONS,
         summary: "Revoke a direct permission",
@@ -608,8 +559,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/audit-events/",
         operation_id: "list_audit_events",
         tag: AUDIT,
         summary: "List audit events",
@@ -658,8 +607,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/livez",
         operation_id: "livez",
         tag: OPERATIONS,
         summary: "Liveness",
@@ -673,8 +620,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/readyz",
         operation_id: "readyz",
         tag: OPERATIONS,
         summary: "Readiness",
@@ -691,8 +636,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/metrics",
         operation_id: "metrics",
         tag: OPERATIONS,
         summary: "Prometheus metrics",
