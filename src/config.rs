@@ -706,23 +706,7 @@ impl Config {
         })
     }
 
-    /// Settings for tests: testing environment, in-memory SQLite, everything else default.
-    pub fn for_tests() -> Result<Self, ConfigError> {
-        Self::from_vars(&Vars::from_pairs([
-            ("APP_ENV", "testing"),
-            ("DATABASE_URL", "sqlite::memory:"),
-        ]))
-    }
-
     pub fn pretty_json(&self) -> bool {
         !self.env.is_production()
-    }
-
-    /// The Redis instance health checks probe: the limiter's store if it is Redis, else `REDIS_URL`.
-    pub fn health_redis_url(&self) -> Option<&Secret> {
-        self.rate_limit
-            .redis_url
-            .as_ref()
-            .or(self.redis_url.as_ref())
     }
 }

@@ -9,7 +9,7 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::ratelimit::{AccountLimits, AccountThrottle, LimiterStore};
 use crate::security::jwt::JwtKeys;
-use crate::security::password::HashAdmission;
+use crate::security::password_hash::HashAdmission;
 use crate::store::Db;
 use crate::throttle::LogThrottle;
 

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::redis::redis_key;
 use super::*;
 
 const CLIENTS: usize = 1_000;

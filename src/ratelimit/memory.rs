@@ -73,12 +73,8 @@ impl MemoryStore {
         shard.hit(now, view, limits)
     }
 
-    /// Drops every expired window now; returns how many buckets were removed. Optional:
-    /// hits already purge lazily, this is for callers that want a periodic sweep.
-    pub fn purge_expired(&self) -> usize {
-        self.purge_expired_at(Instant::now())
-    }
-
+    /// Drops every window expired at `now`; returns how many buckets were removed. Hits
+    /// purge lazily; tests call this to see the sweep.
     pub fn purge_expired_at(&self, now: Instant) -> usize {
         self.inner
             .shards

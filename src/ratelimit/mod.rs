@@ -28,18 +28,14 @@ mod redis_tests;
 #[cfg(test)]
 mod test_redis;
 
-pub use self::account::{
-    ACCOUNT_KEY_PREFIX, AccountLimits, AccountStatus, AccountThrottle, FailureWindow, account_key,
-};
+pub use self::account::{AccountLimits, AccountStatus, AccountThrottle, account_key};
 pub use self::client_ip::{TrustedProxies, client_ip, client_key};
-pub use self::decision::Decision;
+use self::decision::Decision;
 pub use self::error::StoreError;
-pub use self::headers::{
-    RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET, apply_headers, headers_for,
-};
-pub use self::memory::{MemoryStore, PURGE_INTERVAL};
+pub use self::headers::apply_headers;
+pub use self::memory::MemoryStore;
 pub use self::policy::{Limit, MAX_PERIOD_SECS, RateClass, parse_limits};
-pub use self::redis::{OPERATION_TIMEOUT, PING_TIMEOUT, RedisStore, redis_key};
+pub use self::redis::RedisStore;
 
 /// Where counters live: per process, or shared by all instances through Redis.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ::redis::aio::MultiplexedConnection;
 
+use super::redis::redis_key;
 use super::*;
 
 const CLIENT: &str = "192.0.2.10";

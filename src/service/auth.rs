@@ -5,11 +5,11 @@ use uuid::Uuid;
 use crate::domain::{LoginRequest, NewUser};
 use crate::error::{AppError, AppResult};
 use crate::security::jwt::{Claims, TokenError, TokenKind};
-use crate::security::password::HashFamily;
+use crate::security::password_hash::HashFamily;
 use crate::service::account_guard::PasswordCheck;
 use crate::service::audit::{self, AuditEvent, ClientInfo, LoginFailure};
 use crate::service::credentials::{self, PasswordAttempt};
-use crate::service::passwords;
+use crate::service::hashing;
 use crate::state::AppState;
 use crate::store::types::Ts;
 use crate::store::users::{NewUserRow, UserRow};
@@ -243,7 +243,7 @@ async fn open_session(
 /// Store a fresh Argon2id hash after a login with a legacy or outdated one (§2.7).
 async fn upgrade_hash(state: &AppState, user: &UserRow, password: String, family: HashFamily) {
     let outcome = async {
-        let new_hash = passwords::hash(state, password).await?;
+        let new_hash = hashing::hash(state, password).await?;
         Ok::<_, AppError>(
             users::replace_password_hash(&state.db, user.id, &user.password_hash, &new_hash)
                 .await?,
@@ -312,7 +312,7 @@ pub async fn register(
     if users::email_taken(&state.db, new_user.email.as_str()).await? {
         return Err(AppError::AlreadyExists("Email already exists".into()));
     }
-    let password_hash = passwords::hash(state, new_user.password.as_str().to_string()).await?;
+    let password_hash = hashing::hash(state, new_user.password.as_str().to_string()).await?;
     let row = NewUserRow {
         username: new_user.username.as_str(),
         email: new_user.email.as_str(),

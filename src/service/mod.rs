@@ -7,7 +7,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod credentials;
 pub mod grants;
-pub mod passwords;
+pub mod hashing;
 pub mod recovery;
 pub mod roles;
 pub mod sessions;

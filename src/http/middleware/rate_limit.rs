@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::http::middleware::{ClientIp, MatchedRoute};
 use crate::http::routes::table::Route;
 use crate::metrics::RouteOnly;
-use crate::ratelimit::{RateClass, client_key, headers_for};
+use crate::ratelimit::{RateClass, apply_headers, client_key};
 use crate::state::AppState;
 
 /// Upper bound on one store round trip, on top of the store's own 500 ms timeout.
@@ -90,9 +90,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         tracing::warn!(route = route.path, "rate limit exceeded");
         AppError::RateLimited.into_response()
     };
-    for (name, value) in headers_for(&decision) {
-        response.headers_mut().insert(name, value);
-    }
+    apply_headers(&decision, response.headers_mut());
     response
 }
 
