@@ -12,6 +12,7 @@
 )]
 
 mod account;
+mod breaker;
 mod bucket_key;
 mod client_ip;
 mod decision;
@@ -29,6 +30,7 @@ mod redis_tests;
 mod test_redis;
 
 pub use self::account::{AccountLimits, AccountStatus, AccountThrottle, account_key};
+pub use self::breaker::Breaker;
 pub use self::client_ip::{TrustedProxies, client_ip, client_key};
 use self::decision::Decision;
 pub use self::error::StoreError;

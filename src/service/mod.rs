@@ -8,6 +8,7 @@ pub mod auth;
 pub mod credentials;
 pub mod grants;
 pub mod hashing;
+pub mod health;
 pub mod recovery;
 pub mod roles;
 pub mod sessions;
