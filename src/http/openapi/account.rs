@@ -130,7 +130,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         operation_id: "list_user_sessions",
         tag: USERS,
         summary: "A user's live sessions",
-        description: "Allowed on the caller's own account, otherwise needs the permission (§3.6), checked before the user is looked up.",
+        description: "Allowed on the caller's own account, otherwise needs the permission, checked before the user is looked up.",
         auth: Auth::Access(&["users:read"]),
         query: &[],
         request: None,
@@ -143,7 +143,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         operation_id: "revoke_user_sessions",
         tag: USERS,
         summary: "Revoke all of a user's sessions",
-        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (target guard, §3.7).",
+        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (target guard).",
         auth: Auth::Access(&["users:update"]),
         query: &[],
         request: None,
@@ -153,7 +153,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[
             (
                 403,
-                "Missing permission (§3.9, `require_all: false`), deactivated account, or the target guard (§3.7, `require_all: true`)",
+                "Missing permission (`require_all: false`), deactivated account, or the target guard (`require_all: true`)",
             ),
             USER_404,
         ],

@@ -76,13 +76,13 @@ pub fn error_statuses(documented: &Documented) -> BTreeMap<u16, String> {
         Auth::Access(permissions) => {
             statuses.insert(
                 401,
-                "`UNAUTHORIZED` (no bearer token, user missing or deleted), `TOKEN_INVALID` (malformed, wrong type, revoked session) or `TOKEN_EXPIRED` (§2.6)".to_string(),
+                "`UNAUTHORIZED` (no bearer token, user missing or deleted), `TOKEN_INVALID` (malformed, wrong type, revoked session) or `TOKEN_EXPIRED`".to_string(),
             );
             let forbidden = if permissions.is_empty() {
                 "`FORBIDDEN` `User account is deactivated`".to_string()
             } else {
                 format!(
-                    "`FORBIDDEN`: deactivated account, or `Insufficient permissions` with `details.required_permissions` = {:?}, `require_all: false` (§3.9)",
+                    "`FORBIDDEN`: deactivated account, or `Insufficient permissions` with `details.required_permissions` = {:?}, `require_all: false`",
                     permissions
                 )
             };
@@ -91,7 +91,7 @@ pub fn error_statuses(documented: &Documented) -> BTreeMap<u16, String> {
         Auth::Refresh => {
             statuses.insert(
                 401,
-                "`UNAUTHORIZED`, `TOKEN_INVALID` or `TOKEN_EXPIRED` (§2.6)".to_string(),
+                "`UNAUTHORIZED`, `TOKEN_INVALID` or `TOKEN_EXPIRED`".to_string(),
             );
             statuses.insert(403, "`FORBIDDEN` `User account is deactivated`".to_string());
         }
@@ -99,19 +99,19 @@ pub fn error_statuses(documented: &Documented) -> BTreeMap<u16, String> {
     if op.request.is_some() || !op.query.is_empty() || documented.has_user_id() {
         statuses.insert(
             422,
-            "`VALIDATION_ERROR` `Validation failed`; `details` maps each failing field (or `body`) to its message (§1.6)".to_string(),
+            "`VALIDATION_ERROR` `Validation failed`; `details` maps each failing field (or `body`) to its message".to_string(),
         );
     }
     if op.request.is_some() {
         statuses.insert(
             413,
-            "`PAYLOAD_TOO_LARGE`: body above `MAX_BODY_BYTES` (§1.11)".to_string(),
+            "`PAYLOAD_TOO_LARGE`: body above `MAX_BODY_BYTES`".to_string(),
         );
     }
     if documented.rate_limited() {
         statuses.insert(
             429,
-            "`RATE_LIMIT_EXCEEDED` `Too many requests. Please try again later.`, with `Retry-After` (§6.3)".to_string(),
+            "`RATE_LIMIT_EXCEEDED` `Too many requests. Please try again later.`, with `Retry-After`".to_string(),
         );
     }
     for (status, description) in op.errors {
@@ -218,7 +218,7 @@ fn operation(documented: &Documented) -> Value {
         .collect();
     parameters.extend(op.query.iter().map(query_parameter));
     let rate = if documented.rate_limited() {
-        " Rate limited (§6)."
+        " Rate limited."
     } else {
         " Not rate limited."
     };

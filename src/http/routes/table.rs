@@ -338,13 +338,14 @@ mod tests {
 
     #[test]
     fn allow_lists_follow_the_contract_examples() {
-        assert_eq!(
-            allow("/api/v1/users/{user_id}"),
-            "DELETE, GET, HEAD, OPTIONS, PUT"
-        );
-        assert_eq!(allow("/api/v1/auth/login"), "OPTIONS, POST");
-        assert_eq!(allow("/api/v1/admin/roles/"), "GET, HEAD, OPTIONS, POST");
-        assert_eq!(allow("/livez"), "GET, HEAD, OPTIONS");
+        for (template, expected) in [
+            ("/api/v1/users/{user_id}", "DELETE, GET, HEAD, OPTIONS, PUT"),
+            ("/api/v1/auth/login", "OPTIONS, POST"),
+            ("/api/v1/admin/roles/", "GET, HEAD, OPTIONS, POST"),
+            ("/livez", "GET, HEAD, OPTIONS"),
+        ] {
+            assert_eq!(allow(template), expected, "{template}");
+        }
     }
 
     #[test]
