@@ -1,4 +1,4 @@
-//! Per-process fixed-window counters (`memory://`, §6.2).
+//! Per-process fixed-window counters (`memory://`).
 //!
 //! Sharded `Mutex<HashMap>`: one short lock per hit, no await while locked. Existing
 //! buckets are found through a borrowed `(route, client)` view, so a hit allocates only
@@ -51,7 +51,7 @@ impl MemoryStore {
         }
     }
 
-    /// Counts one request against every limit and decides (§6.2).
+    /// Counts one request against every limit and decides.
     pub fn hit(&self, route_key: &str, client_key: &str, limits: &[Limit]) -> Decision {
         self.hit_at(Instant::now(), route_key, client_key, limits)
     }
