@@ -3,16 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::operations::{AUTH, Auth, Body, Operation, USERS};
+use super::operations::{AUTH, Auth, Body, Operation, USER_404, USERS};
 use super::schemas::reference;
 
 const INVALID_TOKEN_400: (u16, &str) = (
     400,
     "`BAD_REQUEST` `Invalid or expired token` (unknown, malformed, expired, used, superseded, other purpose, or the account changed)",
-);
-const USER_404: (u16, &str) = (
-    404,
-    "`RESOURCE_NOT_FOUND` `User with id=<user_id> not found` (missing or soft-deleted); `NOT_FOUND` when `user_id` is not all digits",
 );
 
 pub const ACCOUNT_OPERATIONS: &[Operation] = &[

@@ -116,7 +116,8 @@ const HASH_QUEUE_FULL: (u16, &str) = (
     503,
     "`SERVICE_UNAVAILABLE` with `Retry-After: 1`: the password-hashing queue is full (`HASH_QUEUE_MAX`)",
 );
-const USER_404: (u16, &str) = (
+/// The missing-user answer of every operation with a `{user_id}`.
+pub(super) const USER_404: (u16, &str) = (
     404,
     "`RESOURCE_NOT_FOUND` `User with id=<user_id> not found` (missing or soft-deleted); `NOT_FOUND` when `user_id` is not all digits",
 );
