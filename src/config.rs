@@ -1,6 +1,6 @@
 //! Typed settings read once at startup from the environment (and an optional `.env`).
 //!
-//! Every variable of the contract (§9.2) is parsed and validated here; any bad value is a
+//! Every variable of docs/configuration.md is parsed and validated here; any bad value is a
 //! [`ConfigError`] that names the variable, so `main` can print it and exit 2.
 
 use std::collections::HashMap;
@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use crate::ratelimit::{Limit, TrustedProxies, parse_limits};
+use crate::ratelimit::{Limit, RateClass, TrustedProxies, parse_limits};
 
 mod account;
 pub use account::{
@@ -16,7 +16,7 @@ pub use account::{
     TOKEN_PLACEHOLDER,
 };
 
-/// Secrets that production refuses (§9.3).
+/// Published example secrets, which production refuses to start with.
 const KNOWN_DEFAULT_SECRETS: &[&str] = &[
     "dev-secret-key-change-in-production",
     "your-super-secret-key-change-in-production",
@@ -98,7 +98,7 @@ pub enum LogFormatSetting {
     Json,
 }
 
-/// The database location (§9.2 `DATABASE_URL`). The URL keeps its password, so it is a secret.
+/// The database location (`DATABASE_URL`). The URL keeps its password, so it is a secret.
 #[derive(Debug, Clone)]
 pub enum DatabaseSetting {
     Postgres(Secret),
@@ -108,7 +108,7 @@ pub enum DatabaseSetting {
 
 #[derive(Debug, Clone)]
 pub struct CorsSettings {
-    /// Effective origin list for the environment (§1.9); empty = CORS disabled.
+    /// Effective origin list for the environment; empty = CORS disabled.
     pub origins: Vec<String>,
     pub methods: Vec<String>,
     pub allow_headers: Vec<String>,
@@ -138,6 +138,23 @@ pub struct RateLimitSettings {
     pub redis_url: Option<Secret>,
     pub fail_open: bool,
     pub trusted_proxies: TrustedProxies,
+}
+
+impl RateLimitSettings {
+    /// The limits of a class, or `None` when it is exempt.
+    pub fn limits(&self, class: RateClass) -> Option<&[Limit]> {
+        let limits = match class {
+            RateClass::Exempt => return None,
+            RateClass::Default => &self.default_limits,
+            RateClass::Login => &self.login_limits,
+            RateClass::Register => &self.register_limits,
+            RateClass::PasswordChange => &self.password_change_limits,
+            RateClass::PasswordForgot => &self.password_forgot_limits,
+            RateClass::PasswordReset => &self.password_reset_limits,
+            RateClass::EmailVerify => &self.email_verify_limits,
+        };
+        Some(limits)
+    }
 }
 
 /// Limits that keep slow or idle clients from holding the process's memory
@@ -689,23 +706,7 @@ impl Config {
         })
     }
 
-    /// Settings for tests: testing environment, in-memory SQLite, everything else default.
-    pub fn for_tests() -> Result<Self, ConfigError> {
-        Self::from_vars(&Vars::from_pairs([
-            ("APP_ENV", "testing"),
-            ("DATABASE_URL", "sqlite::memory:"),
-        ]))
-    }
-
     pub fn pretty_json(&self) -> bool {
         !self.env.is_production()
-    }
-
-    /// The Redis instance health checks probe: the limiter's store if it is Redis, else `REDIS_URL`.
-    pub fn health_redis_url(&self) -> Option<&Secret> {
-        self.rate_limit
-            .redis_url
-            .as_ref()
-            .or(self.redis_url.as_ref())
     }
 }

@@ -7,17 +7,14 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod health;
 pub mod http;
 pub mod mail;
 pub mod metrics;
 pub mod ratelimit;
-pub mod ratelimit_breaker;
 pub mod security;
 pub mod service;
 pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod throttle;
 
 pub use app::App;

@@ -9,9 +9,9 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::ratelimit::{AccountLimits, AccountThrottle, LimiterStore};
 use crate::security::jwt::JwtKeys;
-use crate::security::password::HashAdmission;
+use crate::security::password_hash::HashAdmission;
 use crate::store::Db;
-use crate::throttle::LogThrottle;
+use crate::telemetry::LogThrottle;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -42,8 +42,8 @@ pub struct Inner {
     pub limiter_failure_log: LogThrottle,
     /// After a store failure, requests skip the store for a moment instead of each waiting for
     /// the reconnect timeout (chaos run: fail-open throughput fell to a third without it).
-    pub limiter_breaker: crate::ratelimit_breaker::Breaker,
-    pub health_probe: crate::health::HealthProbe,
+    pub limiter_breaker: crate::ratelimit::Breaker,
+    pub health_probe: crate::service::health::HealthProbe,
     /// Account e-mails leave through this queue, never inside a request.
     pub mailer: Mailer,
 }
@@ -91,10 +91,10 @@ impl AppState {
             account_throttle,
             account_throttle_failure_log: LogThrottle::default(),
             db_failure_log: LogThrottle::default(),
-            health_probe: crate::health::HealthProbe::default(),
+            health_probe: crate::service::health::HealthProbe::default(),
             redis_failure_log: LogThrottle::default(),
             limiter_failure_log: LogThrottle::default(),
-            limiter_breaker: crate::ratelimit_breaker::Breaker::default(),
+            limiter_breaker: crate::ratelimit::Breaker::default(),
             mailer,
         }))
     }

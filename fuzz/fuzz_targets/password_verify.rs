@@ -1,4 +1,4 @@
-//! Stored-hash parsing and verification (§2.7) with arbitrary stored strings: never a panic,
+//! Stored-hash parsing and verification with arbitrary stored strings: never a panic,
 //! and only the three known families can ever match.
 //!
 //! Input: `<password>\0<stored>` (no NUL: the whole input is the stored value, password "").
@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warden::security::password::{HashFamily, verify_password};
+use warden::security::password_hash::{HashFamily, verify_password};
 
 /// Every `<key>=<digits>` or `:<digits>` number in the parameter part, or `None` if one does
 /// not fit in u64 (such inputs are skipped: the filter must never under-estimate the cost).

@@ -1,4 +1,4 @@
-//! `create-admin` and `assign-admin` (§11).
+//! `create-admin` and `assign-admin` (README, "Command line").
 
 use std::io::{BufRead, IsTerminal};
 
@@ -8,7 +8,7 @@ use crate::cli::database::prepared_database;
 use crate::cli::exit;
 use crate::config::Config;
 use crate::domain::{NewUser, parse_user_create};
-use crate::security::password::hash_password;
+use crate::security::password_hash::hash_password;
 use crate::store::rbac::{self, RoleRow};
 use crate::store::seed::seed_rbac;
 use crate::store::users::{self, NewUserRow};
@@ -70,7 +70,7 @@ fn validate(request: &CreateAdmin, password: String) -> Result<NewUser, u8> {
     })
 }
 
-/// The live `super_admin` role, or the §11 refusal when it was soft-deleted.
+/// The live `super_admin` role, or a refusal when it was soft-deleted.
 async fn super_admin_role(db: &Db) -> Result<RoleRow, u8> {
     match rbac::role_by_name_any(db, SUPER_ADMIN).await {
         Ok(Some(role)) if !role.is_deleted => Ok(role),

@@ -3,7 +3,7 @@
 use crate::app::{App, StartupError, open_database, open_database_seeded, shutdown_signal};
 use crate::cli::exit;
 use crate::config::{Config, DatabaseSetting};
-use crate::security::password::hash_password;
+use crate::security::password_hash::hash_password;
 use crate::store::seed::{SEED_USERS, SeedReport, seed_rbac as run_seed_rbac};
 use crate::store::users::{self, NewUserRow};
 use crate::store::{Db, migrate as migrations};

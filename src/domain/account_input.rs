@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::email::Email;
-use super::password::Password;
+use super::password_policy::Password;
 use super::rules::{Collector, FieldError, required_str};
 use super::user_create::{email_field, login_password};
 use super::{JsonObject, ValidationErrors};

@@ -1,8 +1,8 @@
-//! Parse-don't-validate input types (spec §1.6, §5): request bodies, query strings and path
+//! Parse-don't-validate input types: request bodies, query strings and path
 //! parameters become typed values here, so deeper layers can never hold invalid input.
 //!
 //! Every parser reports all failing fields of its stage, each with exactly one message (the
-//! first failing rule), keyed as §1.6.1 says.
+//! first failing rule), keyed by the field's name (or `body` for the body as a whole).
 
 mod account_input;
 mod assignment_input;
@@ -10,7 +10,7 @@ mod audit_query;
 mod coerce;
 mod email;
 mod page;
-mod password;
+mod password_policy;
 mod person;
 mod query;
 mod role_input;
@@ -33,7 +33,7 @@ pub use audit_query::{
 };
 pub use email::Email;
 pub use page::Page;
-pub use password::{LOGIN_MAX_LEN, Password};
+pub use password_policy::{LOGIN_MAX_LEN, Password};
 pub use person::{Bio, PersonName, title_case};
 pub use query::{
     PermissionListQuery, RoleListQuery, UserListQuery, parse_permission_list_query,

@@ -1,9 +1,9 @@
-//! Account bodies: registration (`UserCreateSchema`, §5.3) and login (`LoginRequest`, §5.4).
+//! Account bodies: registration (`UserCreateSchema`) and login (`LoginRequest`).
 
 use serde_json::Value;
 
 use super::email::Email;
-use super::password::{Password, check_login_password};
+use super::password_policy::{Password, check_login_password};
 use super::person::{Bio, PersonName};
 use super::rules::{Collector, FieldError, optional_str, required_str};
 use super::username::Username;

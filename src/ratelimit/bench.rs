@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::redis::redis_key;
 use super::*;
 
 const CLIENTS: usize = 1_000;
@@ -11,6 +12,11 @@ fn client_keys() -> Vec<String> {
     (0..CLIENTS)
         .map(|i| format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256))
         .collect()
+}
+
+/// The default `RATE_LIMIT_DEFAULT`: two limits per request.
+fn default_limits() -> Vec<Limit> {
+    vec![Limit::new(50, 3_600), Limit::new(200, 86_400)]
 }
 
 fn per_hit(elapsed: Duration, hits: usize) -> String {
@@ -25,7 +31,7 @@ fn per_hit(elapsed: Duration, hits: usize) -> String {
 fn bench_memory_store() {
     let store = MemoryStore::new();
     let clients = client_keys();
-    let limits = RoutePolicy::default().default;
+    let limits = default_limits();
     let hits = 2_000_000;
     let started = Instant::now();
     for i in 0..hits {
@@ -76,7 +82,7 @@ async fn bench_redis_store() {
     store.ping().await.unwrap();
     let route = format!("TEST /warden-rl-bench/{}", std::process::id());
     let clients = client_keys();
-    let limits = RoutePolicy::default().default;
+    let limits = default_limits();
 
     let hits = 20_000;
     let started = Instant::now();

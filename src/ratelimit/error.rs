@@ -1,17 +1,12 @@
 //! Limiter store errors. Every variant means "the store did not answer"; the HTTP layer
-//! maps them all to fail-open or 503 (§6.5), never to a 500.
+//! maps them all to fail-open or 503 (`RATE_LIMIT_FAIL_OPEN`), never to a 500.
 
 use std::time::Duration;
 
 /// Why a store operation (or building a store) failed. Messages never contain the
-/// storage URL, which may carry a password (§10.4).
+/// storage URL, which may carry a password.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// `RATE_LIMIT_STORAGE_URL` is not `memory://`, `redis://` or `rediss://`.
-    #[error(
-        "unsupported rate-limit storage URL scheme (expected memory://, redis:// or rediss://)"
-    )]
-    UnsupportedScheme,
     /// The Redis URL does not parse (the reason comes from the redis crate).
     #[error("invalid Redis URL: {0}")]
     InvalidUrl(String),

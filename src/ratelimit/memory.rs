@@ -1,4 +1,4 @@
-//! Per-process fixed-window counters (`memory://`, §6.2).
+//! Per-process fixed-window counters (`memory://`).
 //!
 //! Sharded `Mutex<HashMap>`: one short lock per hit, no await while locked. Existing
 //! buckets are found through a borrowed `(route, client)` view, so a hit allocates only
@@ -51,7 +51,7 @@ impl MemoryStore {
         }
     }
 
-    /// Counts one request against every limit and decides (§6.2).
+    /// Counts one request against every limit and decides.
     pub fn hit(&self, route_key: &str, client_key: &str, limits: &[Limit]) -> Decision {
         self.hit_at(Instant::now(), route_key, client_key, limits)
     }
@@ -73,12 +73,8 @@ impl MemoryStore {
         shard.hit(now, view, limits)
     }
 
-    /// Drops every expired window now; returns how many buckets were removed. Optional:
-    /// hits already purge lazily, this is for callers that want a periodic sweep.
-    pub fn purge_expired(&self) -> usize {
-        self.purge_expired_at(Instant::now())
-    }
-
+    /// Drops every window expired at `now`; returns how many buckets were removed. Hits
+    /// purge lazily; tests call this to see the sweep.
     pub fn purge_expired_at(&self, now: Instant) -> usize {
         self.inner
             .shards

@@ -1,12 +1,10 @@
-//! Rate limiting (§6): limit syntax and per-route policy, client IP behind trusted
-//! proxies, fixed-window counters in memory or Redis, and the response headers.
+//! Rate limiting: limit syntax and classes, client IP behind trusted proxies, fixed-window
+//! counters in memory or Redis, the response headers, and the per-account login throttle.
 //!
-//! Typical use in the HTTP layer, for a matched, rate-limited route:
+//! The HTTP layer (`http::middleware::rate_limit`) finds the endpoint's [`RateClass`] in the
+//! route table, takes that class's limits from the configuration, and asks the store:
 //! ```text
-//! let ip = client_ip(peer, req.headers(), &config.trusted_proxies);
-//! let route = route_key(req.method(), template);
-//! let result = store.hit(&route, &client_key(ip), config.policy.limits_for(&route)).await;
-//! match Outcome::resolve(result, config.fail_open, &failure_log) { … }
+//! let decision = store.hit("POST /api/v1/auth/login", &client_key(ip), limits).await?;
 //! ```
 #![cfg_attr(
     not(test),
@@ -14,14 +12,13 @@
 )]
 
 mod account;
+mod breaker;
 mod bucket_key;
 mod client_ip;
-mod config;
 mod decision;
 mod error;
 mod headers;
 mod memory;
-mod outcome;
 mod policy;
 mod redis;
 
@@ -32,23 +29,15 @@ mod redis_tests;
 #[cfg(test)]
 mod test_redis;
 
-pub use self::account::{
-    ACCOUNT_KEY_PREFIX, AccountLimits, AccountStatus, AccountThrottle, FailureWindow, account_key,
-};
+pub use self::account::{AccountLimits, AccountStatus, AccountThrottle, account_key};
+pub use self::breaker::Breaker;
 pub use self::client_ip::{TrustedProxies, client_ip, client_key};
-pub use self::config::{ConfigError, RateLimitConfig, StorageUrl};
-pub use self::decision::Decision;
+use self::decision::Decision;
 pub use self::error::StoreError;
-pub use self::headers::{
-    RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET, apply_headers, headers_for,
-};
-pub use self::memory::{MemoryStore, PURGE_INTERVAL};
-pub use self::outcome::{FAILURE_LOG_INTERVAL, FailureLog, Outcome};
-pub use self::policy::{
-    DEFAULT_LIMITS, DEFAULT_LOGIN_LIMITS, DEFAULT_REGISTER_LIMITS, LOGIN_ROUTE, Limit,
-    MAX_PERIOD_SECS, REGISTER_ROUTE, RoutePolicy, is_rate_limited, parse_limits, route_key,
-};
-pub use self::redis::{OPERATION_TIMEOUT, PING_TIMEOUT, RedisStore, redis_key};
+pub use self::headers::apply_headers;
+pub use self::memory::MemoryStore;
+pub use self::policy::{Limit, MAX_PERIOD_SECS, RateClass, parse_limits};
+pub use self::redis::RedisStore;
 
 /// Where counters live: per process, or shared by all instances through Redis.
 #[derive(Debug, Clone)]
@@ -69,16 +58,8 @@ impl LimiterStore {
         RedisStore::connect(url).await.map(Self::Redis)
     }
 
-    /// The store a parsed `RATE_LIMIT_STORAGE_URL` names.
-    pub async fn from_storage(storage: &StorageUrl) -> Result<Self, StoreError> {
-        match storage {
-            StorageUrl::Memory => Ok(Self::memory()),
-            StorageUrl::Redis(url) => Self::redis(url).await,
-        }
-    }
-
     /// Counts one request against every limit of the route — rejected requests count
-    /// too — and decides (§6.2, §6.3). Redis: one atomic round trip, at most 500 ms.
+    /// too — and decides. Redis: one atomic round trip, at most 500 ms.
     pub async fn hit(
         &self,
         route_key: &str,
@@ -91,7 +72,7 @@ impl LimiterStore {
         }
     }
 
-    /// Readiness probe (§7.3): PING within 1 s for Redis; the memory store is always up.
+    /// Readiness probe: PING within 1 s for Redis; the memory store is always up.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
             Self::Memory(_) => Ok(()),

@@ -1,22 +1,31 @@
-//! Rate-limit policy (§6.1): the limit syntax and which limits apply to which route.
-
-use http::Method;
+//! Rate-limit policy: the limit syntax and the classes of limits a route can have (the route
+//! table in `http::routes::table` gives each endpoint its class).
 
 /// Longest accepted period (10 years). Keeps `Instant + period` and Redis PEXPIRE
 /// milliseconds far away from overflow, so the stores never need to panic.
 pub const MAX_PERIOD_SECS: u64 = 10 * 366 * 86_400;
 
-/// Route key of the login route; it has its own limit (`RATE_LIMIT_LOGIN`).
-pub const LOGIN_ROUTE: &str = "POST /api/v1/auth/login";
-/// Route key of the registration route; it has its own limit (`RATE_LIMIT_REGISTER`).
-pub const REGISTER_ROUTE: &str = "POST /api/v1/auth/register";
-
-/// Default of `RATE_LIMIT_DEFAULT`.
-pub const DEFAULT_LIMITS: &str = "50 per hour;200 per day";
-/// Default of `RATE_LIMIT_LOGIN`.
-pub const DEFAULT_LOGIN_LIMITS: &str = "5 per minute";
-/// Default of `RATE_LIMIT_REGISTER`.
-pub const DEFAULT_REGISTER_LIMITS: &str = "60 per minute";
+/// Which limits apply to an endpoint. Each limited class has its own variable
+/// (docs/configuration.md); the two e-mail verification routes share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateClass {
+    /// Not rate limited: probes, metrics and the documentation.
+    Exempt,
+    /// `RATE_LIMIT_DEFAULT`.
+    Default,
+    /// `RATE_LIMIT_LOGIN`.
+    Login,
+    /// `RATE_LIMIT_REGISTER`.
+    Register,
+    /// `RATE_LIMIT_PASSWORD_CHANGE`.
+    PasswordChange,
+    /// `RATE_LIMIT_PASSWORD_FORGOT`.
+    PasswordForgot,
+    /// `RATE_LIMIT_PASSWORD_RESET`.
+    PasswordReset,
+    /// `RATE_LIMIT_EMAIL_VERIFY`.
+    EmailVerify,
+}
 
 /// At most `count` requests per fixed window of `period_secs` seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,7 +46,7 @@ impl Limit {
     }
 }
 
-/// Parses the §6.1 syntax: items separated by `;` or `,`; each `<n> per <period>` or
+/// Parses the limit syntax: items separated by `;` or `,`; each `<n> per <period>` or
 /// `<n>/<period>`; period `[<k> ]second|minute|hour|day` (plural allowed, case-insensitive).
 ///
 /// The error is a human-readable reason; the config layer prefixes the variable name.
@@ -121,63 +130,6 @@ fn unit_seconds(unit: &str) -> Option<u64> {
     .map(|(_, secs)| secs)
 }
 
-/// The limits of every route (§6.1): login and register have their own, every other
-/// rate-limited route uses the defaults. Per-route limits replace the defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutePolicy {
-    pub default: Vec<Limit>,
-    pub login: Vec<Limit>,
-    pub register: Vec<Limit>,
-}
-
-impl Default for RoutePolicy {
-    /// The §9.2 defaults, built directly so that no parsing (and no unwrap) is needed.
-    fn default() -> Self {
-        Self {
-            default: vec![Limit::new(50, 3_600), Limit::new(200, 86_400)],
-            login: vec![Limit::new(5, 60)],
-            register: vec![Limit::new(60, 60)],
-        }
-    }
-}
-
-impl RoutePolicy {
-    /// Limits for a route key as built by [`route_key`].
-    pub fn limits_for(&self, route_key: &str) -> &[Limit] {
-        match route_key {
-            LOGIN_ROUTE => &self.login,
-            REGISTER_ROUTE => &self.register,
-            _ => &self.default,
-        }
-    }
-}
-
-/// `<METHOD> <route template>` (§6.2). HEAD shares GET's bucket because it is the same
-/// resource; the caller passes the canonical (slashed-collection) template.
-pub fn route_key(method: &Method, template: &str) -> String {
-    let method = if method == Method::HEAD {
-        "GET"
-    } else {
-        method.as_str()
-    };
-    format!("{method} {template}")
-}
-
-/// Whether a matched route is rate limited (§6.1). Only call it for requests that matched
-/// a route and method: 404/405 are exempt, and so is every `OPTIONS`.
-pub fn is_rate_limited(method: &Method, template: &str) -> bool {
-    if method == Method::OPTIONS {
-        return false;
-    }
-    template == "/"
-        || template == "/reset-password"
-        || template == "/verify-email"
-        || template == "/api/v1/"
-        || template.starts_with("/api/v1/auth/")
-        || template.starts_with("/api/v1/users")
-        || template.starts_with("/api/v1/admin/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,65 +203,5 @@ mod tests {
         let err = parse_limits("5 per minute;5 per fortnight").unwrap_err();
         assert!(err.contains("5 per fortnight"), "{err}");
         assert!(err.contains("fortnight"), "{err}");
-    }
-
-    #[test]
-    fn defaults_match_their_text() {
-        let policy = RoutePolicy::default();
-        assert_eq!(policy.default, parse_limits(DEFAULT_LIMITS).unwrap());
-        assert_eq!(policy.login, parse_limits(DEFAULT_LOGIN_LIMITS).unwrap());
-        assert_eq!(
-            policy.register,
-            parse_limits(DEFAULT_REGISTER_LIMITS).unwrap()
-        );
-    }
-
-    #[test]
-    fn per_route_limits_replace_defaults() {
-        let policy = RoutePolicy::default();
-        assert_eq!(policy.limits_for(LOGIN_ROUTE), [Limit::new(5, 60)]);
-        assert_eq!(policy.limits_for(REGISTER_ROUTE), [Limit::new(60, 60)]);
-        assert_eq!(policy.limits_for("GET /api/v1/users/{user_id}").len(), 2);
-        assert_eq!(policy.limits_for("GET /api/v1/auth/login").len(), 2);
-    }
-
-    #[test]
-    fn route_key_counts_head_as_get() {
-        let template = "/api/v1/users/{user_id}";
-        assert_eq!(
-            route_key(&Method::HEAD, template),
-            "GET /api/v1/users/{user_id}"
-        );
-        assert_eq!(
-            route_key(&Method::PUT, template),
-            "PUT /api/v1/users/{user_id}"
-        );
-        assert_eq!(route_key(&Method::POST, "/api/v1/auth/login"), LOGIN_ROUTE);
-    }
-
-    #[test]
-    fn exemptions() {
-        for template in [
-            "/",
-            "/api/v1/",
-            "/api/v1/auth/me",
-            "/api/v1/users/",
-            "/api/v1/admin/roles/",
-        ] {
-            assert!(is_rate_limited(&Method::GET, template), "{template}");
-            assert!(!is_rate_limited(&Method::OPTIONS, template), "{template}");
-        }
-        for template in [
-            "/health",
-            "/api/v1/health",
-            "/livez",
-            "/readyz",
-            "/metrics",
-            "/openapi.json",
-            "/docs",
-            "/redoc",
-        ] {
-            assert!(!is_rate_limited(&Method::GET, template), "{template}");
-        }
     }
 }

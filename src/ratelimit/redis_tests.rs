@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ::redis::aio::MultiplexedConnection;
 
+use super::redis::redis_key;
 use super::*;
 
 const CLIENT: &str = "192.0.2.10";
@@ -258,22 +259,6 @@ fn no_runtime_is_an_error_not_a_panic() {
         RedisStore::new_lazy("redis://127.0.0.1:1"),
         Err(StoreError::NoRuntime)
     ));
-}
-
-#[tokio::test]
-async fn from_storage_builds_either_store() {
-    assert!(
-        !LimiterStore::from_storage(&StorageUrl::Memory)
-            .await
-            .unwrap()
-            .is_redis()
-    );
-    let redis = LimiterStore::from_storage(&StorageUrl::parse(&url()).unwrap())
-        .await
-        .unwrap();
-    assert!(redis.is_redis());
-    redis.ping().await.unwrap();
-    LimiterStore::memory().ping().await.unwrap();
 }
 
 /// A private redis-server, killed on drop.

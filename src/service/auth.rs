@@ -1,15 +1,15 @@
-//! Login, token verification (§2.6), refresh rotation with reuse detection (§2.4), logout.
+//! Login, token verification, refresh rotation with reuse detection, logout.
 
 use uuid::Uuid;
 
 use crate::domain::{LoginRequest, NewUser};
 use crate::error::{AppError, AppResult};
 use crate::security::jwt::{Claims, TokenError, TokenKind};
-use crate::security::password::HashFamily;
+use crate::security::password_hash::HashFamily;
 use crate::service::account_guard::PasswordCheck;
 use crate::service::audit::{self, AuditEvent, ClientInfo, LoginFailure};
 use crate::service::credentials::{self, PasswordAttempt};
-use crate::service::passwords;
+use crate::service::hashing;
 use crate::state::AppState;
 use crate::store::types::Ts;
 use crate::store::users::{NewUserRow, UserRow};
@@ -38,7 +38,7 @@ fn fail(state: &AppState, reason: &'static str, error: AppError) -> AppError {
     error
 }
 
-/// Rows 1 and 2 of §2.6: the token out of the `Authorization` value.
+/// The first two token checks: the token out of the `Authorization` value.
 fn bearer_token<'a>(state: &AppState, header: Option<&'a str>) -> AppResult<&'a str> {
     let trimmed = header.map(str::trim).unwrap_or_default();
     if trimmed.is_empty() || !trimmed.starts_with("Bearer") {
@@ -59,7 +59,8 @@ fn bearer_token<'a>(state: &AppState, header: Option<&'a str>) -> AppResult<&'a 
     }
 }
 
-/// The whole verification table of §2.6, in order; the user and session come from one query.
+/// Every token check in order (header, signature and claims, expiry, type, user and session;
+/// docs/architecture.md, "Authentication and sessions"); the user and session come from one query.
 pub async fn authenticate(
     state: &AppState,
     header: Option<&str>,
@@ -110,7 +111,7 @@ pub async fn authenticate(
     })
 }
 
-/// A spent refresh token was presented: revoke its session (§2.4 step 2). Always an error.
+/// A spent refresh token was presented: revoke its session. Always an error.
 /// `auth.refresh_reuse` is stored with the revocation, or alone when a concurrent request
 /// revoked the session first.
 async fn detect_reuse(state: &AppState, claims: &Claims, client: &ClientInfo) -> AppResult<()> {
@@ -164,7 +165,7 @@ fn ts_from_secs(secs: i64) -> AppResult<Ts> {
         .ok_or_else(|| AppError::internal("time", "expiry out of range"))
 }
 
-/// §5.4: unknown email and wrong password are indistinguishable, including their cost; a
+/// Unknown email and wrong password are indistinguishable, including their cost; a
 /// throttled email is refused before any hashing (`credentials::check_password`).
 pub async fn login(
     state: &AppState,
@@ -240,10 +241,10 @@ async fn open_session(
     Ok(pair)
 }
 
-/// Store a fresh Argon2id hash after a login with a legacy or outdated one (§2.7).
+/// Store a fresh Argon2id hash after a login with a legacy or outdated one.
 async fn upgrade_hash(state: &AppState, user: &UserRow, password: String, family: HashFamily) {
     let outcome = async {
-        let new_hash = passwords::hash(state, password).await?;
+        let new_hash = hashing::hash(state, password).await?;
         Ok::<_, AppError>(
             users::replace_password_hash(&state.db, user.id, &user.password_hash, &new_hash)
                 .await?,
@@ -268,7 +269,7 @@ async fn upgrade_hash(state: &AppState, user: &UserRow, password: String, family
     }
 }
 
-/// §2.4: rotate the session's refresh token; a lost race counts as reuse.
+/// Rotate the session's refresh token; a lost race counts as reuse.
 pub async fn refresh(
     state: &AppState,
     caller: &Caller,
@@ -300,7 +301,7 @@ pub async fn logout(state: &AppState, caller: &Caller, client: &ClientInfo) -> A
     Ok(())
 }
 
-/// §5.3: uniqueness checks, then one transaction for the user and its default roles.
+/// Uniqueness checks, then one transaction for the user and its default roles.
 pub async fn register(
     state: &AppState,
     new_user: NewUser,
@@ -312,7 +313,7 @@ pub async fn register(
     if users::email_taken(&state.db, new_user.email.as_str()).await? {
         return Err(AppError::AlreadyExists("Email already exists".into()));
     }
-    let password_hash = passwords::hash(state, new_user.password.as_str().to_string()).await?;
+    let password_hash = hashing::hash(state, new_user.password.as_str().to_string()).await?;
     let row = NewUserRow {
         username: new_user.username.as_str(),
         email: new_user.email.as_str(),

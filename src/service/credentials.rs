@@ -4,10 +4,10 @@
 //! (`account_guard`, docs/architecture.md "Account protection").
 
 use crate::error::AppResult;
-use crate::security::password::{DUMMY_HASH, Verification};
+use crate::security::password_hash::{DUMMY_HASH, Verification};
 use crate::service::account_guard::{self, PasswordCheck};
 use crate::service::audit::ClientInfo;
-use crate::service::passwords;
+use crate::service::hashing;
 use crate::state::AppState;
 use crate::store::users::UserRow;
 
@@ -31,7 +31,7 @@ pub async fn check_password(
     let stored = attempt
         .user
         .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
-    let verification = passwords::verify(state, password, stored).await?;
+    let verification = hashing::verify(state, password, stored).await?;
     if attempt.user.is_some() && verification.matched {
         return Ok(Some(verification));
     }

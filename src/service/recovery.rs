@@ -14,7 +14,7 @@ use crate::service::account_guard::{self, PasswordCheck};
 use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::service::credentials::{self, PasswordAttempt};
-use crate::service::passwords;
+use crate::service::hashing;
 use crate::state::AppState;
 use crate::store::account_tokens::{self, NewToken, Purpose, TokenRow};
 use crate::store::types::Ts;
@@ -222,7 +222,7 @@ pub async fn change_password(
             "New password must be different from the current password",
         ));
     }
-    let new_hash = passwords::hash(state, request.new_password.into_inner()).await?;
+    let new_hash = hashing::hash(state, request.new_password.into_inner()).await?;
     let user_id = caller.user.id;
     let mut tx = state.db.begin().await?;
     users::set_password(&mut tx, user_id, &new_hash).await?;
@@ -244,7 +244,7 @@ pub async fn reset_password(
     client: &ClientInfo,
 ) -> AppResult<u64> {
     let token = usable_token(state, &request.token, Purpose::PasswordReset).await?;
-    let new_hash = passwords::hash(state, request.new_password.into_inner()).await?;
+    let new_hash = hashing::hash(state, request.new_password.into_inner()).await?;
     let mut tx = state.db.begin().await?;
     if !account_tokens::consume(&mut tx, token.id.0).await? {
         return Err(invalid_token());

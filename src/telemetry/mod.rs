@@ -1,4 +1,4 @@
-//! Logging (spec §10): console output (pretty or JSON), daily JSON files,
+//! Logging: console output (pretty or JSON), daily JSON files,
 //! request-span field lifting and redaction.
 //!
 //! Call [`init`] once at startup and keep the returned [`TelemetryGuard`]
@@ -10,6 +10,7 @@ mod file;
 mod filter;
 mod json;
 mod layer;
+mod log_throttle;
 mod pretty;
 mod redact;
 #[cfg(test)]
@@ -33,6 +34,7 @@ pub use filter::{
     filter_layer,
 };
 pub use layer::{LineLayer, json_layer, pretty_layer};
+pub use log_throttle::LogThrottle;
 pub use redact::{REDACTED, SENSITIVE_KEYS, redact_url};
 
 use file::{FailureReporter, open_file_output};
@@ -57,14 +59,14 @@ impl FromStr for LogFormat {
     }
 }
 
-/// Where console lines go: stdout for `serve`, stderr for every other command (§11).
+/// Where console lines go: stdout for `serve`, stderr for every other command (whose stdout is their output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsoleTarget {
     Stdout,
     Stderr,
 }
 
-/// Logging configuration (spec §9.2 `LOG_*`).
+/// Logging configuration (the `LOG_*` variables of docs/configuration.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
     /// `LOG_LEVEL`: a level or directives such as `info,sqlx=warn`.

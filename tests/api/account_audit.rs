@@ -12,7 +12,7 @@ use crate::account::{NEW_PASSWORD, forgot, mail_app, reset};
 use crate::account_throttle::{assert_throttled, attempt, fail, hashes};
 use crate::audit::{assert_event, events, newest, page};
 use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app, spawn_app_with};
-use crate::rbac_support::super_admin;
+use crate::rbac::super_admin;
 use crate::smtp_sink::SmtpSink;
 
 const CHANGE: &str = "/api/v1/auth/password/change";

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app_with};
-use crate::rbac_support::super_admin;
+use crate::rbac::super_admin;
 
 pub(crate) const THROTTLED: &str =
     "Too many failed attempts for this account. Please try again later.";

@@ -10,7 +10,7 @@ use warden::store::audit_events::{self, NewAuditEvent};
 use warden::store::types::Ts;
 
 use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app};
-use crate::rbac_support::{ROLES, create_role, super_admin};
+use crate::rbac::{ROLES, create_role, super_admin};
 
 const AUDIT: &str = "/api/v1/admin/audit-events/";
 

@@ -20,13 +20,7 @@ mod metrics;
 mod outage;
 mod races;
 mod rate_limit;
-mod rbac_assignments;
-mod rbac_inheritance;
-mod rbac_matrix;
-mod rbac_permissions;
-mod rbac_role_changes;
-mod rbac_roles;
-mod rbac_support;
+mod rbac;
 #[path = "../../src/ratelimit/test_redis.rs"]
 mod test_redis;
 mod users;

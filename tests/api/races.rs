@@ -1,12 +1,13 @@
-//! Concurrency: updates racing each other must not undo one another (§5.10 "writes only the
-//! fields present"; §3.7 guards checked and written with no other guarded change in between).
+//! Concurrency: updates racing each other must not undo one another (a profile update writes
+//! only the fields present; escalation guards are checked and written with no other guarded
+//! change in between: docs/architecture.md, "Authorization").
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
-use crate::rbac_support::{self, ROLES};
+use crate::rbac::{self, ROLES};
 
 const ROUNDS: usize = 20;
 
@@ -67,8 +68,8 @@ async fn two_peers_revoking_each_others_role_at_once_cannot_both_succeed() {
     // Write skew: each revocation's guard needs the permissions the other one removes. Run one
     // after the other, the second caller no longer holds `roles:revoke` and is refused.
     let app = spawn_app().await;
-    let root = rbac_support::super_admin(&app).await;
-    rbac_support::create_role(&app, &root, "peer", &["roles:revoke", "users:read"], None).await;
+    let root = rbac::super_admin(&app).await;
+    rbac::create_role(&app, &root, "peer", &["roles:revoke", "users:read"], None).await;
     let (a, a_token) = app.user_with_role("peer_a", "peer").await;
     let (b, b_token) = app.user_with_role("peer_b", "peer").await;
     let revoke = |by: &str, target: i64| {

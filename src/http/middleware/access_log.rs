@@ -1,4 +1,4 @@
-//! One `request completed` line per request (§10.3) and the HTTP metrics (§7.4).
+//! One `request completed` line per request and the HTTP metrics of docs/operations.md.
 
 use std::time::Instant;
 
@@ -8,12 +8,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::error::ErrorPayload;
-use crate::http::middleware::{ClientIp, RouteLabel};
+use crate::http::middleware::{ClientIp, MatchedRoute, RouteLabel};
 use crate::metrics::{RequestLabels, RouteLabels, method_label};
 use crate::state::AppState;
-
-/// Routes whose successful answers are logged at DEBUG (probes would drown the log).
-const QUIET_ROUTES: &[&str] = &["/livez", "/readyz", "/health", "/api/v1/health", "/metrics"];
 
 pub async fn log_and_measure(
     State(state): State<AppState>,
@@ -40,10 +37,16 @@ pub async fn log_and_measure(
 
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    // Probes would drown the log: their successful answers are logged at DEBUG.
+    let quiet = response
+        .extensions()
+        .get::<MatchedRoute>()
+        .is_some_and(|matched| matched.0.probe);
     let route = response
         .extensions()
         .get::<RouteLabel>()
-        .map_or_else(|| "unmatched".to_string(), |label| label.0.clone());
+        .map_or("unmatched", |label| label.0)
+        .to_string();
     state
         .metrics
         .http_requests
@@ -71,7 +74,7 @@ pub async fn log_and_measure(
         tracing::error!(target: "warden::http", route, status, duration_ms, client_ip, user_agent, error = internal.unwrap_or_default(), "request completed");
     } else if status >= 400 {
         tracing::warn!(target: "warden::http", route, status, duration_ms, client_ip, user_agent, "request completed");
-    } else if QUIET_ROUTES.contains(&route.as_str()) {
+    } else if quiet {
         tracing::debug!(target: "warden::http", route, status, duration_ms, client_ip, user_agent, "request completed");
     } else {
         tracing::info!(target: "warden::http", route, status, duration_ms, client_ip, user_agent, "request completed");

@@ -13,4 +13,4 @@ pub mod security_headers;
 pub mod timeout;
 
 pub use request_id::{ClientIp, RequestId};
-pub use route_guard::RouteLabel;
+pub use route_guard::{MatchedRoute, RouteLabel};

@@ -1,4 +1,5 @@
-//! Fixed-window rate limiting per client and route (§6), on the routes the policy names.
+//! Fixed-window rate limiting per client and route, on the endpoints the route table gives a
+//! rate-limit class.
 
 use std::time::Duration;
 
@@ -8,57 +9,43 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
-use crate::http::middleware::{ClientIp, RouteLabel};
-use crate::http::routes::route_methods;
+use crate::http::middleware::{ClientIp, MatchedRoute};
+use crate::http::routes::table::Route;
 use crate::metrics::RouteOnly;
-use crate::ratelimit::{Limit, client_key, headers_for};
+use crate::ratelimit::{RateClass, apply_headers, client_key};
 use crate::state::AppState;
 
 /// Upper bound on one store round trip, on top of the store's own 500 ms timeout.
 const STORE_DEADLINE: Duration = Duration::from_millis(750);
 
-/// The limits of a route, or `None` when it is exempt (§6.1).
-fn limits_for<'a>(state: &'a AppState, method: &str, route: &str) -> Option<&'a [Limit]> {
-    let settings = &state.config.rate_limit;
-    match (method, route) {
-        ("POST", "/api/v1/auth/login") => Some(&settings.login_limits),
-        ("POST", "/api/v1/auth/register") => Some(&settings.register_limits),
-        ("POST", "/api/v1/auth/password/change") => Some(&settings.password_change_limits),
-        ("POST", "/api/v1/auth/password/forgot") => Some(&settings.password_forgot_limits),
-        ("POST", "/api/v1/auth/password/reset") => Some(&settings.password_reset_limits),
-        ("POST", "/api/v1/auth/email/verify/request" | "/api/v1/auth/email/verify") => {
-            Some(&settings.email_verify_limits)
-        }
-        (_, "/api/v1/health") => None,
-        (_, "/" | "/reset-password" | "/verify-email") => Some(&settings.default_limits),
-        (_, r) if r.starts_with("/api/v1/") => Some(&settings.default_limits),
-        _ => None,
+/// The rate-limit class of a request: the endpoint's class in the route table; `Exempt` for
+/// OPTIONS and for a method the route does not have (answered 405, not counted). The OpenAPI
+/// document derives its 429 responses from this function too.
+pub fn rate_class(route: &Route, method: &str) -> RateClass {
+    if method == Method::OPTIONS.as_str() {
+        return RateClass::Exempt;
     }
+    route
+        .endpoint(method)
+        .map_or(RateClass::Exempt, |endpoint| endpoint.limit)
 }
 
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(store) = state.limiter.as_ref() else {
         return next.run(request).await;
     };
-    if request.method() == Method::OPTIONS {
+    let Some(MatchedRoute(route)) = request.extensions().get::<MatchedRoute>().copied() else {
         return next.run(request).await;
-    }
+    };
+    let class = rate_class(route, request.method().as_str());
+    let Some(limits) = state.config.rate_limit.limits(class) else {
+        return next.run(request).await;
+    };
+    // HEAD shares GET's counters: it is the same resource.
     let method = if request.method() == Method::HEAD {
         "GET"
     } else {
         request.method().as_str()
-    }
-    .to_string();
-    let route = request
-        .extensions()
-        .get::<RouteLabel>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    if !route_methods(&route).contains(&method.as_str()) {
-        return next.run(request).await; // answered 405: not counted
-    }
-    let Some(limits) = limits_for(&state, &method, &route) else {
-        return next.run(request).await;
     };
     let ip = request
         .extensions()
@@ -73,7 +60,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         )
         .await;
     }
-    let route_key = format!("{method} {route}");
+    let route_key = format!("{method} {}", route.path);
     let outcome = tokio::time::timeout(
         STORE_DEADLINE,
         store.hit(&route_key, &client_key(ip), limits),
@@ -97,15 +84,13 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
             .metrics
             .rate_limit_rejections
             .get_or_create(&RouteOnly {
-                route: route.clone(),
+                route: route.path.to_string(),
             })
             .inc();
-        tracing::warn!(route, "rate limit exceeded");
+        tracing::warn!(route = route.path, "rate limit exceeded");
         AppError::RateLimited.into_response()
     };
-    for (name, value) in headers_for(&decision) {
-        response.headers_mut().insert(name, value);
-    }
+    apply_headers(&decision, response.headers_mut());
     response
 }
 
@@ -118,5 +103,54 @@ async fn store_failed(state: &AppState, request: Request, next: Next, cause: &st
         next.run(request).await
     } else {
         AppError::ServiceUnavailable("rate limit store unavailable").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::routes::table::by_template;
+
+    fn class(method: &str, template: &str) -> RateClass {
+        by_template(template).map_or(RateClass::Exempt, |route| rate_class(route, method))
+    }
+
+    #[test]
+    fn pages_and_the_api_are_limited_probes_and_docs_are_not() {
+        for template in [
+            "/",
+            "/reset-password",
+            "/api/v1/",
+            "/api/v1/auth/me",
+            "/api/v1/users/",
+            "/api/v1/admin/roles/",
+        ] {
+            assert_eq!(class("GET", template), RateClass::Default, "{template}");
+            assert_eq!(class("HEAD", template), RateClass::Default, "{template}");
+            assert_eq!(class("OPTIONS", template), RateClass::Exempt, "{template}");
+        }
+        for template in [
+            "/health",
+            "/api/v1/health",
+            "/livez",
+            "/readyz",
+            "/metrics",
+            "/openapi.json",
+            "/docs",
+            "/redoc",
+        ] {
+            assert_eq!(class("GET", template), RateClass::Exempt, "{template}");
+        }
+    }
+
+    #[test]
+    fn credential_routes_have_their_own_classes_and_405s_are_not_counted() {
+        assert_eq!(class("POST", "/api/v1/auth/login"), RateClass::Login);
+        assert_eq!(class("GET", "/api/v1/auth/login"), RateClass::Exempt);
+        assert_eq!(class("POST", "/api/v1/auth/register"), RateClass::Register);
+        assert_eq!(
+            class("POST", "/api/v1/auth/email/verify"),
+            class("POST", "/api/v1/auth/email/verify/request")
+        );
     }
 }

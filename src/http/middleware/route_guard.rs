@@ -1,5 +1,6 @@
 //! Runs only for matched routes: records the route label (collections in their slashed form,
-//! §7.4) and refuses a `{user_id}` that is not all ASCII digits as an unknown path (§1.12).
+//! so metrics count both spellings as one route) and refuses a `{user_id}` that is not all
+//! ASCII digits as an unknown path, before the rate limiter counts the request.
 
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{MatchedPath, RawPathParams, Request};
@@ -7,32 +8,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
+use crate::http::routes::table::{self, Route};
 
-/// The route template of the answered request, for metrics, logs and rate-limit keys.
-#[derive(Debug, Clone)]
-pub struct RouteLabel(pub String);
+/// The route template of the answered request, for metrics, logs and rate-limit keys:
+/// the canonical template of the route table (a collection in its slashed form), or
+/// `unmatched`.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteLabel(pub &'static str);
 
-const COLLECTIONS: &[&str] = &[
-    "/api/v1",
-    "/api/v1/users",
-    "/api/v1/admin/roles",
-    "/api/v1/admin/permissions",
-    "/api/v1/auth/sessions",
-    "/openapi",
-];
+const UNMATCHED: RouteLabel = RouteLabel("unmatched");
 
-pub fn canonical(template: &str) -> String {
-    if COLLECTIONS.contains(&template) {
-        format!("{template}/")
-    } else if (template.starts_with("/docs/") && template.len() > "/docs/".len())
-        || (template.starts_with("/redoc/") && template.len() > "/redoc/".len())
-    {
-        let root = template.split('/').nth(1).unwrap_or("docs");
-        format!("/{root}/{{asset}}")
-    } else {
-        template.to_string()
-    }
-}
+/// The table entry of a matched request, on the request for the rate limiter and on the
+/// response for the access log.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchedRoute(pub &'static Route);
 
 pub async fn guard(
     matched: Option<MatchedPath>,
@@ -40,11 +29,8 @@ pub async fn guard(
     request: Request,
     next: Next,
 ) -> Response {
-    let label = RouteLabel(
-        matched
-            .as_ref()
-            .map_or_else(|| "unmatched".into(), |m| canonical(m.as_str())),
-    );
+    let route = matched.and_then(|m| table::by_router_path(m.as_str()));
+    let label = route.map_or(UNMATCHED, |route| RouteLabel(route.path));
     let bad_user_id = params.as_ref().is_ok_and(|params| {
         params.iter().any(|(name, value)| {
             name == "user_id" && (value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()))
@@ -52,15 +38,18 @@ pub async fn guard(
     });
     let mut response = if bad_user_id {
         let mut response = AppError::RouteNotFound.into_response();
-        response
-            .extensions_mut()
-            .insert(RouteLabel("unmatched".into()));
+        response.extensions_mut().insert(UNMATCHED);
         return response;
     } else {
         let mut request = request;
-        request.extensions_mut().insert(label.clone());
+        if let Some(route) = route {
+            request.extensions_mut().insert(MatchedRoute(route));
+        }
         next.run(request).await
     };
     response.extensions_mut().insert(label);
+    if let Some(route) = route {
+        response.extensions_mut().insert(MatchedRoute(route));
+    }
     response
 }

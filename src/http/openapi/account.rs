@@ -3,22 +3,16 @@
 
 use serde_json::{Map, Value, json};
 
-use super::operations::{AUTH, Auth, Body, Operation, USERS};
+use super::operations::{AUTH, Auth, Body, Operation, USER_404, USERS};
 use super::schemas::reference;
 
 const INVALID_TOKEN_400: (u16, &str) = (
     400,
     "`BAD_REQUEST` `Invalid or expired token` (unknown, malformed, expired, used, superseded, other purpose, or the account changed)",
 );
-const USER_404: (u16, &str) = (
-    404,
-    "`RESOURCE_NOT_FOUND` `User with id=<user_id> not found` (missing or soft-deleted); `NOT_FOUND` when `user_id` is not all digits",
-);
 
 pub const ACCOUNT_OPERATIONS: &[Operation] = &[
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/password/change",
         operation_id: "change_password",
         tag: AUTH,
         summary: "Change the caller's password",
@@ -35,8 +29,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         )],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/password/forgot",
         operation_id: "forgot_password",
         tag: AUTH,
         summary: "Ask for a password reset link",
@@ -50,8 +42,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/password/reset",
         operation_id: "reset_password",
         tag: AUTH,
         summary: "Set a new password with a reset token",
@@ -65,8 +55,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[INVALID_TOKEN_400],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/email/verify/request",
         operation_id: "request_email_verification",
         tag: AUTH,
         summary: "Ask for a verification link",
@@ -80,8 +68,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/email/verify",
         operation_id: "verify_email",
         tag: AUTH,
         summary: "Verify an address with its token",
@@ -95,8 +81,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[INVALID_TOKEN_400],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/auth/sessions/",
         operation_id: "list_own_sessions",
         tag: AUTH,
         summary: "The caller's live sessions",
@@ -110,8 +94,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/auth/sessions/",
         operation_id: "revoke_other_sessions",
         tag: AUTH,
         summary: "Revoke the caller's other sessions",
@@ -125,8 +107,6 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/auth/sessions/{session_id}",
         operation_id: "revoke_own_session",
         tag: AUTH,
         summary: "Revoke one of the caller's sessions",
@@ -143,12 +123,10 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/users/{user_id}/sessions",
         operation_id: "list_user_sessions",
         tag: USERS,
         summary: "A user's live sessions",
-        description: "Allowed on the caller's own account, otherwise needs the permission (§3.6), checked before the user is looked up.",
+        description: "Allowed on the caller's own account, otherwise needs the permission, checked before the user is looked up.",
         auth: Auth::Access(&["users:read"]),
         query: &[],
         request: None,
@@ -158,12 +136,10 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/users/{user_id}/sessions",
         operation_id: "revoke_user_sessions",
         tag: USERS,
         summary: "Revoke all of a user's sessions",
-        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (target guard, §3.7).",
+        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (target guard).",
         auth: Auth::Access(&["users:update"]),
         query: &[],
         request: None,
@@ -173,7 +149,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[
             (
                 403,
-                "Missing permission (§3.9, `require_all: false`), deactivated account, or the target guard (§3.7, `require_all: true`)",
+                "Missing permission (`require_all: false`), deactivated account, or the target guard (`require_all: true`)",
             ),
             USER_404,
         ],

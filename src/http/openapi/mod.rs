@@ -1,12 +1,13 @@
-//! The OpenAPI 3.1 document (§5.25), built from the code: the operations of [`operations`]
-//! (each checked against the router's `ROUTE_METHODS` table by the tests), the component schemas
-//! of [`schemas`], and the status rules of §5.25 — 401/403 on protected operations, 422 where
-//! there is a body, a query or a `{user_id}`, 429 where the limiter's own predicate
-//! ([`crate::ratelimit::is_rate_limited`]) says the route is limited.
+//! The OpenAPI 3.1 document, built from the code: the documented endpoints of the route table
+//! ([`crate::http::routes::table`]) with the operation metadata of [`operations`] they name, the
+//! component schemas of [`schemas`], and the status rules — 401/403 on protected operations,
+//! 422 where there is a body, a query or a `{user_id}`, 429 where the rate limiter's own
+//! [`rate_class`] limits the endpoint.
 //!
 //! Hand-built with `serde_json` rather than utoipa's derive macros: the handlers take raw JSON and
-//! validate it themselves (§1.6 needs exact messages), so there are no typed request structs to
-//! derive from, and the error statuses follow rules rather than per-handler annotations.
+//! validate it themselves (each failing field needs its exact message), so there are no typed
+//! request structs to derive from, and the error statuses follow rules rather than per-handler
+//! annotations.
 
 pub mod account;
 pub mod operations;
@@ -14,46 +15,74 @@ pub mod schemas;
 
 use std::collections::BTreeMap;
 
-use axum::http::Method;
 use serde_json::{Map, Value, json};
 
+use crate::http::middleware::rate_limit::rate_class;
+use crate::http::routes::table::{self, Route};
+use crate::ratelimit::RateClass;
 use operations::{Auth, Body, OPERATIONS_TABLE, Operation, QueryKind, TAGS};
 use schemas::reference;
 
-/// Every documented operation.
-pub fn all_operations() -> impl Iterator<Item = &'static Operation> {
-    OPERATIONS_TABLE.iter().chain(account::ACCOUNT_OPERATIONS)
+/// A documented endpoint: where the route table routes it, and what the document says.
+#[derive(Debug, Clone, Copy)]
+pub struct Documented {
+    pub route: &'static Route,
+    pub method: &'static str,
+    pub op: &'static Operation,
 }
 
-/// Paths that are routed but deliberately not in the document: the HTML pages and the docs
-/// themselves (§5.25 lists what the document covers).
-pub const UNDOCUMENTED: &[&str] = &["/", "/health"];
+impl Documented {
+    fn path(&self) -> &'static str {
+        self.route.path
+    }
 
-/// Whether an operation is rate limited (§6.1), from the limiter's own rule.
-pub fn rate_limited(op: &Operation) -> bool {
-    Method::from_bytes(op.method.as_bytes())
-        .is_ok_and(|method| crate::ratelimit::is_rate_limited(&method, op.path))
+    /// Whether the endpoint is rate limited, by the rule the limiter enforces.
+    pub fn rate_limited(&self) -> bool {
+        rate_class(self.route, self.method) != RateClass::Exempt
+    }
+
+    fn has_user_id(&self) -> bool {
+        self.path().contains("{user_id}")
+    }
 }
 
-fn has_user_id(op: &Operation) -> bool {
-    op.path.contains("{user_id}")
+/// The operation metadata with this id.
+fn by_id(id: &str) -> Option<&'static Operation> {
+    OPERATIONS_TABLE
+        .iter()
+        .chain(account::ACCOUNT_OPERATIONS)
+        .find(|op| op.operation_id == id)
 }
 
-/// The error statuses an operation documents, with their descriptions (§5.25 rule + §5 table).
-pub fn error_statuses(op: &Operation) -> BTreeMap<u16, String> {
+/// Every documented endpoint, in route-table order. The pages and the documentation itself
+/// name no operation and are left out.
+pub fn all_operations() -> impl Iterator<Item = Documented> {
+    table::endpoints().filter_map(|(route, endpoint)| {
+        Some(Documented {
+            route,
+            method: endpoint.method,
+            op: by_id(endpoint.operation?)?,
+        })
+    })
+}
+
+/// The error statuses an operation documents, with their descriptions: the statuses that follow
+/// from its auth, input and rate limit, then its own.
+pub fn error_statuses(documented: &Documented) -> BTreeMap<u16, String> {
+    let op = documented.op;
     let mut statuses = BTreeMap::new();
     match op.auth {
         Auth::Public => {}
         Auth::Access(permissions) => {
             statuses.insert(
                 401,
-                "`UNAUTHORIZED` (no bearer token, user missing or deleted), `TOKEN_INVALID` (malformed, wrong type, revoked session) or `TOKEN_EXPIRED` (§2.6)".to_string(),
+                "`UNAUTHORIZED` (no bearer token, user missing or deleted), `TOKEN_INVALID` (malformed, wrong type, revoked session) or `TOKEN_EXPIRED`".to_string(),
             );
             let forbidden = if permissions.is_empty() {
                 "`FORBIDDEN` `User account is deactivated`".to_string()
             } else {
                 format!(
-                    "`FORBIDDEN`: deactivated account, or `Insufficient permissions` with `details.required_permissions` = {:?}, `require_all: false` (§3.9)",
+                    "`FORBIDDEN`: deactivated account, or `Insufficient permissions` with `details.required_permissions` = {:?}, `require_all: false`",
                     permissions
                 )
             };
@@ -62,27 +91,27 @@ pub fn error_statuses(op: &Operation) -> BTreeMap<u16, String> {
         Auth::Refresh => {
             statuses.insert(
                 401,
-                "`UNAUTHORIZED`, `TOKEN_INVALID` or `TOKEN_EXPIRED` (§2.6)".to_string(),
+                "`UNAUTHORIZED`, `TOKEN_INVALID` or `TOKEN_EXPIRED`".to_string(),
             );
             statuses.insert(403, "`FORBIDDEN` `User account is deactivated`".to_string());
         }
     }
-    if op.request.is_some() || !op.query.is_empty() || has_user_id(op) {
+    if op.request.is_some() || !op.query.is_empty() || documented.has_user_id() {
         statuses.insert(
             422,
-            "`VALIDATION_ERROR` `Validation failed`; `details` maps each failing field (or `body`) to its message (§1.6)".to_string(),
+            "`VALIDATION_ERROR` `Validation failed`; `details` maps each failing field (or `body`) to its message".to_string(),
         );
     }
     if op.request.is_some() {
         statuses.insert(
             413,
-            "`PAYLOAD_TOO_LARGE`: body above `MAX_BODY_BYTES` (§1.11)".to_string(),
+            "`PAYLOAD_TOO_LARGE`: body above `MAX_BODY_BYTES`".to_string(),
         );
     }
-    if rate_limited(op) {
+    if documented.rate_limited() {
         statuses.insert(
             429,
-            "`RATE_LIMIT_EXCEEDED` `Too many requests. Please try again later.`, with `Retry-After` (§6.3)".to_string(),
+            "`RATE_LIMIT_EXCEEDED` `Too many requests. Please try again later.`, with `Retry-After`".to_string(),
         );
     }
     for (status, description) in op.errors {
@@ -164,7 +193,8 @@ fn auth_note(op: &Operation) -> String {
     }
 }
 
-fn operation(op: &Operation) -> Value {
+fn operation(documented: &Documented) -> Value {
+    let op = documented.op;
     let mut responses = Map::new();
     let success = match op.body {
         Body::Json(schema) => json!({"description": op.success, "content": json_content(schema)}),
@@ -174,21 +204,21 @@ fn operation(op: &Operation) -> Value {
         }),
     };
     responses.insert(op.status.to_string(), success);
-    for (status, description) in error_statuses(op) {
+    for (status, description) in error_statuses(documented) {
         responses.insert(
             status.to_string(),
             json!({"description": description, "content": json_content(error_schema(op, status))}),
         );
     }
-    let mut parameters: Vec<Value> = op
-        .path
+    let mut parameters: Vec<Value> = documented
+        .path()
         .split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(path_parameter)
         .collect();
     parameters.extend(op.query.iter().map(query_parameter));
-    let rate = if rate_limited(op) {
-        " Rate limited (§6)."
+    let rate = if documented.rate_limited() {
+        " Rate limited."
     } else {
         " Not rate limited."
     };
@@ -219,12 +249,15 @@ fn operation(op: &Operation) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
-    for op in all_operations() {
+    for documented in all_operations() {
         let item = paths
-            .entry(op.path.to_string())
+            .entry(documented.path().to_string())
             .or_insert_with(|| json!({}));
         if let Some(item) = item.as_object_mut() {
-            item.insert(op.method.to_ascii_lowercase(), operation(op));
+            item.insert(
+                documented.method.to_ascii_lowercase(),
+                operation(&documented),
+            );
         }
     }
     let tags: Vec<Value> = TAGS
@@ -266,30 +299,40 @@ pub fn document_pretty() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::routes::ROUTE_METHODS;
 
     #[test]
-    fn every_routed_api_operation_is_documented_and_nothing_else() {
-        let mut routed: Vec<(String, String)> = ROUTE_METHODS
+    fn every_operation_is_named_by_exactly_one_endpoint() {
+        let mut named: Vec<&str> = table::endpoints()
+            .filter_map(|(_, endpoint)| endpoint.operation)
+            .collect();
+        let mut defined: Vec<&str> = OPERATIONS_TABLE
             .iter()
-            .filter(|(path, _)| {
-                !UNDOCUMENTED.contains(path)
-                    && (path.starts_with("/api/v1/")
-                        || matches!(*path, "/livez" | "/readyz" | "/metrics"))
-            })
-            .flat_map(|(path, methods)| methods.iter().map(|m| (m.to_string(), path.to_string())))
+            .chain(account::ACCOUNT_OPERATIONS)
+            .map(|op| op.operation_id)
             .collect();
-        let mut documented: Vec<(String, String)> = all_operations()
-            .map(|op| (op.method.to_string(), op.path.to_string()))
-            .collect();
-        routed.sort();
-        documented.sort();
-        assert_eq!(routed, documented);
+        named.sort_unstable();
+        defined.sort_unstable();
+        assert_eq!(named, defined);
+    }
+
+    #[test]
+    fn the_api_and_the_operational_endpoints_are_documented_and_nothing_else() {
+        for (route, endpoint) in table::endpoints() {
+            let documented = route.path.starts_with("/api/v1/")
+                || matches!(route.path, "/livez" | "/readyz" | "/metrics");
+            assert_eq!(
+                endpoint.operation.is_some(),
+                documented,
+                "{} {}",
+                endpoint.method,
+                route.path
+            );
+        }
     }
 
     #[test]
     fn operation_ids_are_unique() {
-        let mut ids: Vec<&str> = all_operations().map(|op| op.operation_id).collect();
+        let mut ids: Vec<&str> = all_operations().map(|d| d.op.operation_id).collect();
         ids.sort_unstable();
         let before = ids.len();
         ids.dedup();

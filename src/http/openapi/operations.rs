@@ -1,7 +1,8 @@
-//! One entry per documented operation: what the route table (`ROUTE_METHODS`) cannot say —
-//! tag, auth, permissions, parameters, body and the statuses its §5 section names. The rule-based
-//! statuses (401/403 when protected, 422 with input, 429 when rate limited) are derived in
-//! `super::operation`, the last one from the limiter's own predicate.
+//! One entry per documented operation: what the route table (`http::routes::table`) cannot say —
+//! tag, auth, permissions, parameters, body and the statuses particular to the operation. The
+//! table's endpoints refer to these entries by `operation_id`; the rule-based statuses (401/403
+//! when protected, 422 with input, 429 when rate limited) are derived in `super::operation`,
+//! the last one from the rate limiter's own `rate_class`.
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,21 +49,19 @@ pub enum Body {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Operation {
-    pub method: &'static str,
-    /// The canonical route template, exactly as in `ROUTE_METHODS` (collections slashed).
-    pub path: &'static str,
+    /// The route table's endpoint names its operation by this id and gives the method and path.
     pub operation_id: &'static str,
     pub tag: &'static str,
     pub summary: &'static str,
     pub description: &'static str,
     pub auth: Auth,
     pub query: &'static [Query],
-    /// Request body schema name (§1.6.3).
+    /// Request body schema name.
     pub request: Option<&'static str>,
     pub status: u16,
     pub success: &'static str,
     pub body: Body,
-    /// Statuses the route's §5 section names, with what they mean there.
+    /// Statuses particular to the operation, with what they mean there.
     pub errors: &'static [(u16, &'static str)],
 }
 
@@ -77,18 +76,18 @@ pub const OPERATIONS: &str = "Operations";
 /// Tags in display order, with their descriptions.
 pub const TAGS: &[(&str, &str)] = &[
     (HEALTH, "Welcome and JSON health of the v1 API"),
-    (AUTH, "Registration, login, token refresh and logout (§2)"),
-    (USERS, "User accounts (§3.6 self rules apply)"),
-    (ROLES, "RBAC roles and role assignments (§3)"),
-    (PERMISSIONS, "RBAC permissions and direct grants (§3)"),
+    (AUTH, "Registration, login, token refresh and logout"),
+    (
+        USERS,
+        "User accounts; every user may read, update (except `is_active`) and delete their own",
+    ),
+    (ROLES, "RBAC roles and role assignments"),
+    (PERMISSIONS, "RBAC permissions and direct grants"),
     (
         AUDIT,
         "Security audit events: logins, account and RBAC changes",
     ),
-    (
-        OPERATIONS,
-        "Liveness, readiness and metrics for operators (§7)",
-    ),
+    (OPERATIONS, "Liveness, readiness and metrics for operators"),
 ];
 
 const PAGE: Query = Query {
@@ -117,25 +116,24 @@ const HASH_QUEUE_FULL: (u16, &str) = (
     503,
     "`SERVICE_UNAVAILABLE` with `Retry-After: 1`: the password-hashing queue is full (`HASH_QUEUE_MAX`)",
 );
-const USER_404: (u16, &str) = (
+/// The missing-user answer of every operation with a `{user_id}`.
+pub(super) const USER_404: (u16, &str) = (
     404,
     "`RESOURCE_NOT_FOUND` `User with id=<user_id> not found` (missing or soft-deleted); `NOT_FOUND` when `user_id` is not all digits",
 );
 const GUARD_403: (u16, &str) = (
     403,
-    "Missing permission (§3.9, `require_all: false`), deactivated account, or the privilege-escalation guard (§3.7, `require_all: true`)",
+    "Missing permission (`require_all: false`), deactivated account, or the privilege-escalation guard (`require_all: true`)",
 );
 
-const SELF_RULE: &str = "Allowed on the caller's own account, otherwise needs the permission (§3.6); without it any other id gives 403, whether or not it exists.";
+const SELF_RULE: &str = "Allowed on the caller's own account, otherwise needs the permission; without it any other id gives 403, whether or not it exists.";
 
 pub const OPERATIONS_TABLE: &[Operation] = &[
     Operation {
-        method: "GET",
-        path: "/api/v1/",
         operation_id: "welcome",
         tag: HEALTH,
         summary: "Welcome",
-        description: "Service name, status and versions (§5.1). Also answers at `/api/v1`.",
+        description: "Service name, status and versions. Also answers at `/api/v1`.",
         auth: Auth::Public,
         query: &[],
         request: None,
@@ -145,12 +143,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/health",
         operation_id: "api_health",
         tag: HEALTH,
         summary: "JSON health",
-        description: "Database and Redis status (§5.2). Always 200.",
+        description: "Database and Redis status. Always 200.",
         auth: Auth::Public,
         query: &[],
         request: None,
@@ -160,12 +156,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/register",
         operation_id: "register",
         tag: AUTH,
         summary: "Register a new account",
-        description: "Creates an active account with an Argon2id hash; assigns the roles of `DEFAULT_ROLES` (none by default) (§5.3). Rate limit `RATE_LIMIT_REGISTER` (60/minute).",
+        description: "Creates an active account with an Argon2id hash; assigns the roles of `DEFAULT_ROLES` (none by default). Rate limit `RATE_LIMIT_REGISTER` (60/minute).",
         auth: Auth::Public,
         query: &[],
         request: Some("UserCreateSchema"),
@@ -181,12 +175,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/login",
         operation_id: "login",
         tag: AUTH,
         summary: "Log in",
-        description: "Verifies the credentials, creates a session and returns an access and a refresh token (§5.4). Rate limit `RATE_LIMIT_LOGIN` (5/minute).",
+        description: "Verifies the credentials, creates a session and returns an access and a refresh token. Rate limit `RATE_LIMIT_LOGIN` (5/minute).",
         auth: Auth::Public,
         query: &[],
         request: Some("LoginRequest"),
@@ -207,12 +199,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/logout",
         operation_id: "logout",
         tag: AUTH,
         summary: "Log out",
-        description: "Revokes the session of the access token; its access and refresh tokens then get 401 `Token has been revoked` (§5.5). Body ignored.",
+        description: "Revokes the session of the access token; its access and refresh tokens then get 401 `Token has been revoked`. Body ignored.",
         auth: Auth::Access(&[]),
         query: &[],
         request: None,
@@ -222,12 +212,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/auth/refresh",
         operation_id: "refresh",
         tag: AUTH,
         summary: "Rotate the token pair",
-        description: "Send the **refresh** token as the bearer token. Returns a new pair; reusing an old refresh token revokes the session (§2.4, §5.6). Body ignored.",
+        description: "Send the **refresh** token as the bearer token. Returns a new pair; reusing an old refresh token revokes the session. Body ignored.",
         auth: Auth::Refresh,
         query: &[],
         request: None,
@@ -240,12 +228,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/auth/me",
         operation_id: "me",
         tag: AUTH,
         summary: "The caller's account",
-        description: "The user object of the access token's owner (§5.7).",
+        description: "The user object of the access token's owner.",
         auth: Auth::Access(&[]),
         query: &[],
         request: None,
@@ -255,12 +241,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/users/",
         operation_id: "list_users",
         tag: USERS,
         summary: "List users",
-        description: "Ordered by id (§5.8). Also answers at `/api/v1/users`.",
+        description: "Ordered by id. Also answers at `/api/v1/users`.",
         auth: Auth::Access(&["users:list"]),
         query: &[
             PAGE,
@@ -278,8 +262,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/users/{user_id}",
         operation_id: "get_user",
         tag: USERS,
         summary: "Get a user",
@@ -293,12 +275,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "PUT",
-        path: "/api/v1/users/{user_id}",
         operation_id: "update_user",
         tag: USERS,
         summary: "Update a user (partial)",
-        description: "Self may change profile fields; `is_active` or another user needs `users:update`, and setting `is_active` of another user passes the target guard (§3.7, §5.10). Deactivating revokes the user's sessions.",
+        description: "Self may change profile fields; `is_active` or another user needs `users:update`, and setting `is_active` of another user passes the target guard. Deactivating revokes the user's sessions.",
         auth: Auth::Access(&["users:update"]),
         query: &[],
         request: Some("UserUpdateSchema"),
@@ -308,12 +288,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404, GUARD_403],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/users/{user_id}",
         operation_id: "delete_user",
         tag: USERS,
         summary: "Soft-delete a user",
-        description: "Self or `users:delete`; another user also passes the target guard (§3.7, §5.11). Revokes the user's sessions; name and email stay reserved.",
+        description: "Self or `users:delete`; another user also passes the target guard. Revokes the user's sessions; name and email stay reserved.",
         auth: Auth::Access(&["users:delete"]),
         query: &[],
         request: None,
@@ -323,12 +301,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404, GUARD_403],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/roles/",
         operation_id: "list_roles",
         tag: ROLES,
         summary: "List roles",
-        description: "Non-deleted roles ordered by name (§5.12). Also answers at `/api/v1/admin/roles`.",
+        description: "Non-deleted roles ordered by name. Also answers at `/api/v1/admin/roles`.",
         auth: Auth::Access(&["roles:list", "roles:read"]),
         query: &[
             Query {
@@ -351,12 +327,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/admin/roles/",
         operation_id: "create_role",
         tag: ROLES,
         summary: "Create a role",
-        description: "Creates a non-system role with the listed permissions and an optional parent (§5.13); the caller must hold every permission the role would confer (§3.7).",
+        description: "Creates a non-system role with the listed permissions and an optional parent; the caller must hold every permission the role would confer.",
         auth: Auth::Access(&["roles:create"]),
         query: &[],
         request: Some("RoleCreateSchema"),
@@ -376,12 +350,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/roles/{role_name}",
         operation_id: "get_role",
         tag: ROLES,
         summary: "Get a role",
-        description: "The role with its own, inherited and all permissions (§5.14).",
+        description: "The role with its own, inherited and all permissions.",
         auth: Auth::Access(&["roles:read"]),
         query: &[],
         request: None,
@@ -394,12 +366,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "PUT",
-        path: "/api/v1/admin/roles/{role_name}",
         operation_id: "update_role",
         tag: ROLES,
         summary: "Update a role",
-        description: "Partial update; system roles may be updated (§5.15). The caller must hold every permission the role's effective set gains or loses (§3.7).",
+        description: "Partial update; system roles may be updated. The caller must hold every permission the role's effective set gains or loses.",
         auth: Auth::Access(&["roles:update"]),
         query: &[],
         request: Some("RoleUpdateSchema"),
@@ -419,12 +389,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/admin/roles/{role_name}",
         operation_id: "delete_role",
         tag: ROLES,
         summary: "Soft-delete a role",
-        description: "Assignments stay but grant nothing; the name stays reserved (§5.16). System roles cannot be deleted.",
+        description: "Assignments stay but grant nothing; the name stays reserved. System roles cannot be deleted.",
         auth: Auth::Access(&["roles:delete"]),
         query: &[],
         request: None,
@@ -438,17 +406,15 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
             ),
             (
                 403,
-                "Missing permission (§3.9), deactivated account, `Cannot delete system role '<role_name>'`, or the escalation guard (§3.7)",
+                "Missing permission, deactivated account, `Cannot delete system role '<role_name>'`, or the escalation guard",
             ),
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/roles/users/{user_id}",
         operation_id: "get_user_roles",
         tag: ROLES,
         summary: "A user's roles",
-        description: "The user's non-deleted roles with their permissions and the user's effective permissions (§5.17).",
+        description: "The user's non-deleted roles with their permissions and the user's effective permissions.",
         auth: Auth::Access(&["roles:read", "users:read"]),
         query: &[],
         request: None,
@@ -458,12 +424,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/admin/roles/users/{user_id}",
         operation_id: "assign_role",
         tag: ROLES,
         summary: "Assign a role to a user",
-        description: "The caller must hold the role's effective permissions (§3.7, §5.18).",
+        description: "The caller must hold the role's effective permissions.",
         auth: Auth::Access(&["roles:assign"]),
         query: &[],
         request: Some("RoleAssignSchema"),
@@ -480,12 +444,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/admin/roles/users/{user_id}/{role_name}",
         operation_id: "revoke_role",
         tag: ROLES,
         summary: "Revoke a role from a user",
-        description: "The caller must hold the role's effective permissions (§3.7, §5.19).",
+        description: "The caller must hold the role's effective permissions.",
         auth: Auth::Access(&["roles:revoke"]),
         query: &[],
         request: None,
@@ -502,12 +464,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/permissions/",
         operation_id: "list_permissions",
         tag: PERMISSIONS,
         summary: "List permissions",
-        description: "Non-deleted permissions ordered by resource, then action (§5.20). Also answers at `/api/v1/admin/permissions`.",
+        description: "Non-deleted permissions ordered by resource, then action. Also answers at `/api/v1/admin/permissions`.",
         auth: Auth::Access(&["permissions:list", "permissions:read"]),
         query: &[
             Query {
@@ -525,12 +485,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/permissions/{permission_name}",
         operation_id: "get_permission",
         tag: PERMISSIONS,
         summary: "Get a permission",
-        description: "One permission by exact name, e.g. `users:read` (§5.21).",
+        description: "One permission by exact name, e.g. `users:read`.",
         auth: Auth::Access(&["permissions:read"]),
         query: &[],
         request: None,
@@ -543,12 +501,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/permissions/users/{user_id}",
         operation_id: "get_user_permissions",
         tag: PERMISSIONS,
         summary: "A user's permissions",
-        description: "Role, direct and effective permissions of a user (§5.22).",
+        description: "Role, direct and effective permissions of a user.",
         auth: Auth::Access(&["permissions:read", "users:read"]),
         query: &[],
         request: None,
@@ -558,12 +514,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[USER_404],
     },
     Operation {
-        method: "POST",
-        path: "/api/v1/admin/permissions/users/{user_id}",
         operation_id: "grant_permission",
         tag: PERMISSIONS,
         summary: "Grant a direct permission",
-        description: "The caller must hold the permission (§3.7, §5.23); `reason` is stored.",
+        description: "The caller must hold the permission; `reason` is stored.",
         auth: Auth::Access(&["permissions:assign"]),
         query: &[],
         request: Some("DirectPermissionGrantSchema"),
@@ -583,12 +537,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "DELETE",
-        path: "/api/v1/admin/permissions/users/{user_id}/{permission_name}",
         operation_id: "revoke_permission",
         tag: PERMISSIONS,
         summary: "Revoke a direct permission",
-        description: "The caller must hold the permission (§3.7, §5.24); the path value is used as-is.",
+        description: "The caller must hold the permission; the path value is used as-is.",
         auth: Auth::Access(&["permissions:revoke"]),
         query: &[],
         request: None,
@@ -608,8 +560,6 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         ],
     },
     Operation {
-        method: "GET",
-        path: "/api/v1/admin/audit-events/",
         operation_id: "list_audit_events",
         tag: AUDIT,
         summary: "List audit events",
@@ -658,12 +608,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/livez",
         operation_id: "livez",
         tag: OPERATIONS,
         summary: "Liveness",
-        description: "The process serves HTTP; no dependency checks (§7.2).",
+        description: "The process serves HTTP; no dependency checks.",
         auth: Auth::Public,
         query: &[],
         request: None,
@@ -673,12 +621,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         errors: &[],
     },
     Operation {
-        method: "GET",
-        path: "/readyz",
         operation_id: "readyz",
         tag: OPERATIONS,
         summary: "Readiness",
-        description: "Database reachable, and not draining (§7.3). Redis down alone is 200 `degraded` (`checks.redis: error`) unless the rate limiter must fail closed on it.",
+        description: "Database reachable, and not draining. Redis down alone is 200 `degraded` (`checks.redis: error`) unless the rate limiter must fail closed on it.",
         auth: Auth::Public,
         query: &[],
         request: None,
@@ -691,12 +637,10 @@ pub const OPERATIONS_TABLE: &[Operation] = &[
         )],
     },
     Operation {
-        method: "GET",
-        path: "/metrics",
         operation_id: "metrics",
         tag: OPERATIONS,
         summary: "Prometheus metrics",
-        description: "Text exposition format 0.0.4 (§7.4).",
+        description: "Text exposition format 0.0.4.",
         auth: Auth::Public,
         query: &[],
         request: None,

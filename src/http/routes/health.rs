@@ -1,4 +1,4 @@
-//! `/api/v1/`, `/api/v1/health`, `/livez`, `/readyz`, `/metrics` (§5.1, §5.2, §7).
+//! `/api/v1/`, `/api/v1/health`, `/livez`, `/readyz`, `/metrics`.
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::health::{DependencyState, Readiness, check, redis_required};
 use crate::http::envelope;
+use crate::service::health::{DependencyState, Readiness, check, redis_required};
 use crate::state::AppState;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

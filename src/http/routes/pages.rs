@@ -1,11 +1,11 @@
-//! The HTML landing page `/` and health dashboard `/health` (§8): no JavaScript, inline CSS,
+//! The HTML landing page `/` and health dashboard `/health`: no JavaScript, inline CSS,
 //! every dynamic value escaped, status computed per request.
 
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, SecondsFormat, Utc};
 
-use crate::health::{DependencyState, check};
+use crate::service::health::{DependencyState, check};
 use crate::state::AppState;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,9 +1,9 @@
-//! Tests: permissions, a user's permissions and direct grants (§5.20–§5.24).
+//! Tests: permissions, a user's permissions and direct grants.
 
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::rbac_support::*;
+use crate::rbac::*;
 
 fn user_permissions(id: i64) -> String {
     format!("{PERMISSIONS}/users/{id}")

@@ -1,10 +1,10 @@
-//! Tests: effective permissions (§3.1, §3.2) — wildcards, parent chains, deleted roles and
+//! Tests: effective permissions — wildcards, parent chains, deleted roles and
 //! permissions, cycles in adopted data.
 
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::rbac_support::*;
+use crate::rbac::*;
 
 #[tokio::test]
 async fn resource_wildcards_satisfy_their_resource_and_star_star_satisfies_everything() {

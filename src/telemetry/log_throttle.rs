@@ -1,4 +1,5 @@
-//! "At most once per N seconds" for repeated failure logs (§5.2, §6.5).
+//! "At most once per N seconds" for repeated failure logs (database and Redis health checks,
+//! the rate-limit store, the account throttle), so an outage under load does not flood the log.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

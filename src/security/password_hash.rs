@@ -1,4 +1,4 @@
-//! Password hashing (spec §2.7): new hashes are Argon2id (v19, m=19456 KiB, t=2, p=1, 16-byte
+//! Password hashing: new hashes are Argon2id (v19, m=19456 KiB, t=2, p=1, 16-byte
 //! salt, 32-byte tag, PHC string); stored hashes are verified by family, legacy Werkzeug ones
 //! included, and flagged for rehashing when they are not current.
 //!
@@ -48,7 +48,7 @@ impl HashFamily {
         }
     }
 
-    /// Chooses the verifier by prefix, as the dispatch table of §2.7 does.
+    /// Chooses the verifier by the stored hash's prefix (`$argon2id$`, `scrypt:`, `pbkdf2:`).
     pub fn of(stored: &str) -> Self {
         if stored.starts_with("$argon2id$") {
             Self::Argon2id
@@ -105,7 +105,7 @@ pub fn verify_password(password: &str, stored: &str) -> Verification {
 /// Upper bounds on stored Argon2id costs. The contract verifies "whatever its parameters", but a
 /// planted hash with m = 2^32 KiB would abort the process on allocation; these bounds are far
 /// above any sane setting (OWASP's strongest profile uses 46 MiB) and turn such a hash into a
-/// non-match instead (the more secure reading of §2.7).
+/// non-match instead (refusing a login is safer than aborting the process).
 const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 const MAX_ITERATIONS: u32 = 64;
 const MAX_PARALLELISM: u32 = 64;
@@ -155,7 +155,7 @@ mod bound_tests {
 }
 
 /// Verified against when the login e-mail is unknown, so that failure costs one full Argon2id run
-/// with the current parameters, exactly like a wrong password (§5.4). A constant: salt and tag are
+/// with the current parameters, exactly like a wrong password. A constant: salt and tag are
 /// not secret here (no account has this hash and its result is never used), and computing one at
 /// startup cost 19 MiB of memory and ~40 ms of CPU beside the first requests (docs/performance.md).
 pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ZGF0YWRhdGFkYXRhZGF0YWRhdGFkYXRhZGF0YWRhdGE";

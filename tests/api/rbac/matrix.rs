@@ -1,15 +1,15 @@
-//! Tests: the access matrix of §3.10 — each seeded role (and no role) against every admin
+//! Tests: the access matrix — each seeded role (and no role) against every admin
 //! route and the `/users` rows.
 
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::rbac_support::*;
+use crate::rbac::*;
 
 const COLUMNS: [&str; 5] = ["super_admin", "admin", "moderator", "user", "none"];
 
 /// One matrix row: method, path (with `{target}` and `{me}` and `{col}` placeholders), body,
-/// the success status, the columns allowed, and the §3.9 permission list on refusal.
+/// the success status, the columns allowed, and the required-permission list on refusal.
 struct Row {
     method: &'static str,
     path: &'static str,

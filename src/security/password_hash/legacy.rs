@@ -1,4 +1,4 @@
-//! Werkzeug 3.x password hashes written by the original service (spec §2.7):
+//! Werkzeug 3.x password hashes written by the original service:
 //! `scrypt:<N>:<r>:<p>$<salt>$<hex>` and `pbkdf2:<hash>:<iterations>$<salt>$<hex>`.
 //!
 //! Only fully parameterised forms within the contract's bounds are accepted; anything else is

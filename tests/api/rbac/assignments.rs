@@ -1,9 +1,9 @@
-//! Tests: a user's roles, role assignment and revocation (§5.17–§5.19).
+//! Tests: a user's roles, role assignment and revocation.
 
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::rbac_support::*;
+use crate::rbac::*;
 
 fn user_roles(id: i64) -> String {
     format!("{ROLES}/users/{id}")
@@ -150,7 +150,7 @@ async fn an_admin_can_assign_admin_but_neither_assign_nor_revoke_super_admin() {
     assert_escalation(&reply, REVOKE, &["*:*"]);
     let roles = app.get(&user_roles(id), Some(&root)).await.body["data"]["all_permissions"].clone();
     assert!(roles.as_array().expect("list").contains(&json!("*:*")));
-    // A caller without the route permission gets the §3.9 body, even for a bad body: 422 first.
+    // A caller without the route permission gets the missing-permission body, even for a bad body: 422 first.
     let (_, plain) = app.user_with_role("plain", "user").await;
     assert_permission_denied(
         &app.post(&user_roles(id), Some(&plain), json!({"role_name": "user"}))

@@ -1,5 +1,14 @@
-//! Helpers shared by the RBAC tests: a super administrator, custom roles, raw SQL for states
-//! the API cannot produce (cycles in adopted data, deleted permissions).
+//! RBAC tests: role and permission administration, assignments, inheritance and the access
+//! matrix, one module each; here the helpers they (and other suites) share: a super
+//! administrator, custom roles, raw SQL for states the API cannot produce (cycles in adopted
+//! data, deleted permissions).
+
+mod assignments;
+mod inheritance;
+mod matrix;
+mod permissions;
+mod role_changes;
+mod roles;
 
 use serde_json::{Value, json};
 use warden::store::Db;
@@ -116,7 +125,7 @@ pub fn names(reply: &Reply) -> Vec<String> {
         .collect()
 }
 
-/// Assert the §3.9 permission body.
+/// Assert the missing-permission body: `required_permissions` and `require_all: false`.
 #[track_caller]
 pub fn assert_permission_denied(reply: &Reply, required: &[&str]) {
     reply.assert_error(403, "FORBIDDEN", "Insufficient permissions");
@@ -128,7 +137,7 @@ pub fn assert_permission_denied(reply: &Reply, required: &[&str]) {
     );
 }
 
-/// Assert an escalation-guard body (§3.7).
+/// Assert an escalation-guard body: the caller lacks permissions the change would confer.
 #[track_caller]
 pub fn assert_escalation(reply: &Reply, message: &str, missing: &[&str]) {
     reply.assert_error(403, "FORBIDDEN", message);

@@ -1,9 +1,9 @@
-//! Tests: role updates and deletion (§5.15, §5.16).
+//! Tests: role updates and deletion.
 
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::rbac_support::*;
+use crate::rbac::*;
 
 #[tokio::test]
 async fn updating_a_role_replaces_fields_and_skips_unknown_permissions() {

@@ -1,4 +1,4 @@
-//! Dependency checks shared by `/api/v1/health`, `/readyz` and the HTML pages (§5.2, §7.3, §8).
+//! Dependency checks shared by `/api/v1/health`, `/readyz` and the HTML pages.
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,9 +1,9 @@
-//! Tests: role administration (§5.12–§5.16).
+//! Tests: role administration.
 
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::rbac_support::*;
+use crate::rbac::*;
 
 #[tokio::test]
 async fn listing_roles_returns_the_seeded_roles_sorted_with_pagination_meta() {

@@ -3,7 +3,7 @@
 use tokio::sync::SemaphorePermit;
 
 use crate::error::{AppError, AppResult};
-use crate::security::password::{Verification, hash_password, verify_password};
+use crate::security::password_hash::{Verification, hash_password, verify_password};
 use crate::state::AppState;
 
 /// A hashing slot, or 503 with `Retry-After` when the wait queue is full.

@@ -1,0 +1,1 @@
+"""Shared parts of the chaos harness: settings, processes, HTTP client, load and results."""

@@ -1,0 +1,1 @@
+"""One module per chaos scenario; each exposes `scenario_<name>(pg, redis) -> Scenario`."""
