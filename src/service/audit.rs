@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::service::Context;
 use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::Ts;
 
@@ -354,7 +354,7 @@ fn details_for_log(details: &str) -> String {
 }
 
 /// After the transaction that stored `events` committed: the log lines and the metric.
-pub fn announce(state: &AppState, events: &[NewAuditEvent]) {
+pub fn announce(ctx: &Context, events: &[NewAuditEvent]) {
     for event in events {
         tracing::info!(
             target: LOG_TARGET,
@@ -368,20 +368,16 @@ pub fn announce(state: &AppState, events: &[NewAuditEvent]) {
             details = %details_for_log(&event.details),
             "audit event"
         );
-        state.metrics.audit_event(event.event);
+        ctx.metrics.audit_event(event.event);
     }
 }
 
 /// Record an event that describes no stored change (a failed login, a throttle): its own
 /// insert, then the log line.
-pub async fn record_alone(
-    state: &AppState,
-    event: &AuditEvent,
-    client: &ClientInfo,
-) -> AppResult<()> {
+pub async fn record_alone(ctx: &Context, event: &AuditEvent, client: &ClientInfo) -> AppResult<()> {
     let row = event.stamp(client);
-    audit_events::insert_alone(&state.db, &row).await?;
-    announce(state, std::slice::from_ref(&row));
+    audit_events::insert_alone(&ctx.db, &row).await?;
+    announce(ctx, std::slice::from_ref(&row));
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! The session object and the session list.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::service::sessions::SessionInfo;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
 pub struct SessionView {
     pub id: String,
     pub created_at: String,
@@ -31,7 +33,7 @@ impl From<SessionInfo> for SessionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionListView {
     pub sessions: Vec<SessionView>,
 }

@@ -1,10 +1,12 @@
 //! The public user object; the password hash never leaves the service.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::store::users::UserRow;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     pub id: i32,
     pub username: String,
@@ -38,9 +40,4 @@ impl From<&UserRow> for UserView {
             updated_at: user.updated_at.to_api(),
         }
     }
-}
-
-/// The user object as JSON, for the routes that fold a message into it.
-pub fn user_json(user: &UserRow) -> serde_json::Value {
-    serde_json::to_value(UserView::from(user)).unwrap_or(serde_json::Value::Null)
 }
