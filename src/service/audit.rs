@@ -6,7 +6,8 @@
 //! Each variant fixes its actor, subject and details, so a caller cannot put a password, a
 //! token, a hash or a `bio` value into the log: the variants carry none.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppResult;
@@ -299,24 +300,26 @@ impl AuditEvent {
     }
 
     /// The `details` object.
-    pub fn details(&self) -> Value {
+    pub fn details(&self) -> EventDetails<'_> {
         match self {
-            Self::LoginFailed { email, reason, .. } => {
-                json!({"email": email, "reason": reason.as_str()})
-            }
-            Self::AccountThrottled { email, .. } => json!({"email": email}),
-            Self::SessionsRevoked { count, reason, .. } => {
-                json!({"count": count, "reason": reason})
-            }
-            Self::UserUpdated { fields, .. } => json!({"fields": fields}),
+            Self::LoginFailed { email, reason, .. } => EventDetails::LoginFailed {
+                email,
+                reason: reason.as_str(),
+            },
+            Self::AccountThrottled { email, .. } => EventDetails::Email { email },
+            Self::SessionsRevoked { count, reason, .. } => EventDetails::SessionsRevoked {
+                count: *count,
+                reason,
+            },
+            Self::UserUpdated { fields, .. } => EventDetails::Fields { fields },
             Self::RoleCreated { role, .. }
             | Self::RoleUpdated { role, .. }
             | Self::RoleDeleted { role, .. }
             | Self::RoleAssigned { role, .. }
-            | Self::RoleRevoked { role, .. } => json!({"role": role}),
+            | Self::RoleRevoked { role, .. } => EventDetails::Role { role },
             Self::PermissionGranted { permission, .. }
-            | Self::PermissionRevoked { permission, .. } => json!({"permission": permission}),
-            _ => Value::Object(Map::new()),
+            | Self::PermissionRevoked { permission, .. } => EventDetails::Permission { permission },
+            _ => EventDetails::Nothing {},
         }
     }
 
@@ -330,9 +333,37 @@ impl AuditEvent {
             ip_address: client.ip.clone(),
             user_agent: truncated(client.user_agent.as_deref(), USER_AGENT_MAX_CHARS),
             request_id: truncated(client.request_id.as_deref(), REQUEST_ID_MAX_CHARS),
-            details: self.details().to_string(),
+            details: serde_json::to_string(&self.details()).unwrap_or_else(|_| "{}".to_owned()),
         }
     }
+}
+
+/// The event-specific facts of an event, as stored: keys in byte order, like every JSON
+/// object warden writes.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum EventDetails<'a> {
+    LoginFailed {
+        email: &'a str,
+        reason: &'static str,
+    },
+    Email {
+        email: &'a str,
+    },
+    SessionsRevoked {
+        count: u64,
+        reason: &'static str,
+    },
+    Fields {
+        fields: &'a [&'static str],
+    },
+    Role {
+        role: &'a str,
+    },
+    Permission {
+        permission: &'a str,
+    },
+    Nothing {},
 }
 
 fn truncated(value: Option<&str>, max_chars: usize) -> Option<String> {

@@ -77,18 +77,18 @@ pub const OPERATIONS: &str = "Operations";
 /// Tags in display order, with their descriptions.
 pub const TAGS: &[(&str, &str)] = &[
     (HEALTH, "Welcome and JSON health of the v1 API"),
-    (AUTH, "Registration, login, token refresh and logout (§2)"),
-    (USERS, "User accounts (§3.6 self rules apply)"),
-    (ROLES, "RBAC roles and role assignments (§3)"),
-    (PERMISSIONS, "RBAC permissions and direct grants (§3)"),
+    (AUTH, "Registration, login, token refresh and logout"),
+    (
+        USERS,
+        "User accounts: anyone may read, edit (except is_active) and delete their own; other accounts need a permission",
+    ),
+    (ROLES, "RBAC roles and role assignments"),
+    (PERMISSIONS, "RBAC permissions and direct grants"),
     (
         AUDIT,
         "Security audit events: logins, account and RBAC changes",
     ),
-    (
-        OPERATIONS,
-        "Liveness, readiness and metrics for operators (§7)",
-    ),
+    (OPERATIONS, "Liveness, readiness and metrics for operators"),
 ];
 
 const PAGE: Query = Query {
