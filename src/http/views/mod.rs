@@ -7,6 +7,7 @@ pub mod auth;
 pub mod health;
 pub mod page;
 pub mod rbac;
+pub mod schema;
 pub mod sessions;
 pub mod user;
 

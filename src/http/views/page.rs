@@ -4,13 +4,19 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::Page;
+use crate::http::views::schema::{Count, Positive};
 
-/// One page of a numbered listing.
+// One page of a numbered listing.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PageMeta {
+    #[schema(value_type = Count, inline)]
     pub total: u64,
+    #[schema(value_type = Positive, inline)]
     pub page: u64,
+    #[schema(value_type = Positive, inline)]
     pub per_page: u64,
+    #[schema(value_type = Count, inline)]
     pub total_pages: u64,
 }
 

@@ -3,26 +3,36 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::views::schema::{Names, ParentId, RowId, Timestamp};
 use crate::service::grants::{UserPermissions, UserRoles};
 use crate::service::roles::{RoleDetail, RoleEntry};
 use crate::store::permissions::PermissionRow;
 use crate::store::rbac::RoleRow;
 
-/// A role; `permissions` (its own, sorted) only where the route includes them.
+// A role; `permissions` (its own, sorted) only where the route includes them. (A plain
+// comment: a doc comment would become the schema's description.)
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Role)]
+#[serde(deny_unknown_fields)]
 pub struct RoleView {
+    #[schema(value_type = RowId, inline)]
     pub id: i32,
     pub name: String,
     pub display_name: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub is_system_role: bool,
+    #[schema(required = true, value_type = ParentId, inline)]
     pub parent_role_id: Option<i32>,
+    #[schema(required = true)]
     pub parent_role_name: Option<String>,
     pub is_deleted: bool,
+    #[schema(value_type = Timestamp, inline)]
     pub created_at: String,
+    #[schema(value_type = Timestamp, inline)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Names, inline)]
     pub permissions: Option<Vec<String>>,
 }
 
@@ -71,14 +81,19 @@ impl From<RoleDetail> for RoleDetailView {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Permission)]
+#[serde(deny_unknown_fields)]
 pub struct PermissionView {
+    #[schema(value_type = RowId, inline)]
     pub id: i32,
     pub name: String,
     pub resource: String,
     pub action: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub is_deleted: bool,
+    #[schema(value_type = Timestamp, inline)]
     pub created_at: String,
+    #[schema(value_type = Timestamp, inline)]
     pub updated_at: String,
 }
 

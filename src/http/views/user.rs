@@ -3,23 +3,31 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::views::schema::{RowId, Timestamp};
 use crate::store::users::UserRow;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User)]
+#[serde(deny_unknown_fields)]
 pub struct UserView {
+    #[schema(value_type = RowId, inline)]
     pub id: i32,
     pub username: String,
     pub email: String,
     pub first_name: String,
+    #[schema(required = true)]
     pub middle_name: Option<String>,
+    #[schema(required = true)]
     pub last_name: Option<String>,
+    #[schema(required = true)]
     pub bio: Option<String>,
     pub is_active: bool,
     pub is_deleted: bool,
-    /// The current address has been proven by a verification or reset link.
+    /// The current address was proven by a verification or reset link
     pub email_verified: bool,
+    #[schema(value_type = Timestamp, inline)]
     pub created_at: String,
+    #[schema(value_type = Timestamp, inline)]
     pub updated_at: String,
 }
 

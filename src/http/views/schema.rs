@@ -1,0 +1,83 @@
+//! Schema-only types: how the views' plain fields are documented where the Rust type says less
+//! than the API promises (ids start at 1, timestamps are RFC 3339 text, name lists are sorted).
+//! Fields name them with `#[schema(value_type = …, inline)]`.
+
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{KnownFormat, RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+fn integer(minimum: u32) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(minimum))
+        .into()
+}
+
+/// A row id: a positive integer.
+pub struct RowId;
+
+impl PartialSchema for RowId {
+    fn schema() -> RefOr<Schema> {
+        integer(1)
+    }
+}
+impl ToSchema for RowId {}
+
+/// A count or a total: zero or more.
+pub struct Count;
+
+impl PartialSchema for Count {
+    fn schema() -> RefOr<Schema> {
+        integer(0)
+    }
+}
+impl ToSchema for Count {}
+
+/// A page number or size: one or more.
+pub struct Positive;
+
+impl PartialSchema for Positive {
+    fn schema() -> RefOr<Schema> {
+        integer(1)
+    }
+}
+impl ToSchema for Positive {}
+
+/// A timestamp as the API writes it (`Ts::to_api`).
+pub struct Timestamp;
+
+impl PartialSchema for Timestamp {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339, UTC, whole seconds"))
+            .into()
+    }
+}
+impl ToSchema for Timestamp {}
+
+/// Permission or role names, sorted by byte order.
+pub struct Names;
+
+impl PartialSchema for Names {
+    fn schema() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some("Sorted by byte order"))
+            .into()
+    }
+}
+impl ToSchema for Names {}
+
+/// A parent role's id, or null.
+pub struct ParentId;
+
+impl PartialSchema for ParentId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+            .into()
+    }
+}
+impl ToSchema for ParentId {}
