@@ -9,7 +9,7 @@ const MAX_LOCAL: usize = 64;
 const MAX_ASCII_DOMAIN: usize = 253;
 const MAX_LABEL: usize = 63;
 /// Column size of `users.email`; only registration enforces it.
-const MAX_STORED: usize = 120;
+pub const MAX_STORED: usize = 120;
 const SPECIAL_USE_TLDS: [&str; 6] = ["arpa", "invalid", "local", "localhost", "onion", "test"];
 const LOCAL_PUNCTUATION: &str = "!#$%&'*+-/=?^_`{}~.|";
 

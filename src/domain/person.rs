@@ -3,8 +3,8 @@
 
 use super::rules::{FieldError, check_length};
 
-const NAME_MAX: usize = 50;
-const BIO_MAX: usize = 500;
+pub const NAME_MAX: usize = 50;
+pub const BIO_MAX: usize = 500;
 
 /// A stripped, length-checked, title-cased name part (first, middle or last name).
 #[derive(Debug, Clone, PartialEq, Eq)]

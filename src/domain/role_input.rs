@@ -10,9 +10,9 @@ use super::rules::{
 };
 use super::{JsonObject, ValidationErrors};
 
-const DISPLAY_MIN: usize = 2;
-const DISPLAY_MAX: usize = 100;
-const DESCRIPTION_MAX: usize = 500;
+pub const DISPLAY_MIN: usize = 2;
+pub const DISPLAY_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 500;
 
 /// A validated role creation request.
 #[derive(Debug, Clone, PartialEq, Eq)]

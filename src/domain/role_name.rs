@@ -3,8 +3,8 @@
 
 use super::rules::{FieldError, check_length};
 
-const NAME_MIN: usize = 2;
-const NAME_MAX: usize = 50;
+pub const NAME_MIN: usize = 2;
+pub const NAME_MAX: usize = 50;
 
 /// A normalised role name: stripped, lower-cased, 2–50 characters of letters, digits and `_`
 /// (Unicode-aware), with at least one letter or digit.

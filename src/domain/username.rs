@@ -3,9 +3,9 @@
 
 use super::rules::{FieldError, check_length};
 
-const MIN_LEN: usize = 3;
-const MAX_LEN: usize = 80;
-const PATTERN: &str = "^[a-zA-Z0-9_]+$";
+pub const MIN_LEN: usize = 3;
+pub const MAX_LEN: usize = 80;
+pub const PATTERN: &str = "^[a-zA-Z0-9_]+$";
 
 /// A valid, lower-cased username.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

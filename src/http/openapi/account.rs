@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::operations::{AUTH, Auth, Body, Operation, USERS};
 use super::schemas::reference;
+use crate::domain::limits::{PASSWORD_MAX, PASSWORD_MIN};
 
 const INVALID_TOKEN_400: (u16, &str) = (
     400,
@@ -148,7 +149,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         operation_id: "list_user_sessions",
         tag: USERS,
         summary: "A user's live sessions",
-        description: "Allowed on the caller's own account, otherwise needs the permission (§3.6), checked before the user is looked up.",
+        description: "Allowed on the caller's own account, otherwise needs the permission, checked before the user is looked up.",
         auth: Auth::Access(&["users:read"]),
         query: &[],
         request: None,
@@ -163,7 +164,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         operation_id: "revoke_user_sessions",
         tag: USERS,
         summary: "Revoke all of a user's sessions",
-        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (target guard, §3.7).",
+        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (the target guard).",
         auth: Auth::Access(&["users:update"]),
         query: &[],
         request: None,
@@ -173,7 +174,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         errors: &[
             (
                 403,
-                "Missing permission (§3.9, `require_all: false`), deactivated account, or the target guard (§3.7, `require_all: true`)",
+                "Missing permission (`require_all: false`), deactivated account, or the target guard (`require_all: true`)",
             ),
             USER_404,
         ],
@@ -195,7 +196,7 @@ fn envelope(data: Value) -> Value {
 }
 
 fn new_password() -> Value {
-    json!({"type": "string", "minLength": 8, "maxLength": 128, "description": "Stripped; at least one upper-case letter, one lower-case letter and one digit (§2.7)"})
+    json!({"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "description": "Stripped; at least one upper-case letter, one lower-case letter and one digit"})
 }
 
 fn token() -> Value {

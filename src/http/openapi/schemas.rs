@@ -9,6 +9,11 @@
 use serde_json::{Map, Value, json};
 
 use crate::domain::LOGIN_MAX_LEN;
+use crate::domain::limits::{
+    BIO_MAX, DESCRIPTION_MAX, DISPLAY_MAX, DISPLAY_MIN, EMAIL_MAX, NAME_MAX, PASSWORD_MAX,
+    PASSWORD_MIN, REASON_MAX, ROLE_MAX, ROLE_MIN, ROLE_NAME_MAX, ROLE_NAME_MIN, USERNAME_MAX,
+    USERNAME_MIN, USERNAME_PATTERN,
+};
 use crate::http::views::{PageMeta, PermissionView, RoleView, UserView};
 
 /// The error codes the API answers with (plus the two legacy codes the original's enum had).
@@ -51,7 +56,7 @@ fn names() -> Value {
     json!({"type": "array", "items": {"type": "string"}, "description": "Sorted by byte order"})
 }
 
-fn length(min: Option<u32>, max: u32, nullable: bool) -> Value {
+fn length(min: Option<usize>, max: usize, nullable: bool) -> Value {
     let mut schema = Map::new();
     schema.insert(
         "type".into(),
@@ -156,13 +161,13 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
             "type": "object",
             "description": "Registration. Every string is stripped first; username is lower-cased, names title-cased, the email normalised (trimmed, domain lower-cased). Unknown keys are ignored.",
             "properties": {
-                "username": {"type": "string", "minLength": 3, "maxLength": 80, "pattern": "^[a-zA-Z0-9_]+$"},
-                "email": {"type": "string", "format": "email", "maxLength": 120, "description": "At most 120 characters after normalisation"},
-                "password": {"type": "string", "minLength": 8, "maxLength": 128, "description": "At least one upper-case letter, one lower-case letter and one digit"},
-                "first_name": length(Some(1), 50, false),
-                "middle_name": length(None, 50, true),
-                "last_name": length(None, 50, true),
-                "bio": length(None, 500, true),
+                "username": {"type": "string", "minLength": USERNAME_MIN, "maxLength": USERNAME_MAX, "pattern": USERNAME_PATTERN},
+                "email": {"type": "string", "format": "email", "maxLength": EMAIL_MAX, "description": format!("At most {EMAIL_MAX} characters after normalisation")},
+                "password": {"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "description": "At least one upper-case letter, one lower-case letter and one digit"},
+                "first_name": length(Some(1), NAME_MAX, false),
+                "middle_name": length(None, NAME_MAX, true),
+                "last_name": length(None, NAME_MAX, true),
+                "bio": length(None, BIO_MAX, true),
             },
             "required": ["username", "email", "password", "first_name"],
         }),
@@ -185,10 +190,10 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
             "type": "object",
             "description": "Partial update: at least one of the five fields; strings stripped; explicit null clears middle_name/last_name/bio. Setting is_active needs users:update (and the target guard for another user).",
             "properties": {
-                "first_name": length(Some(1), 50, false),
-                "middle_name": length(None, 50, true),
-                "last_name": length(None, 50, true),
-                "bio": length(None, 500, true),
+                "first_name": length(Some(1), NAME_MAX, false),
+                "middle_name": length(None, NAME_MAX, true),
+                "last_name": length(None, NAME_MAX, true),
+                "bio": length(None, BIO_MAX, true),
                 "is_active": {"type": "boolean"},
             },
             "minProperties": 1,
@@ -198,11 +203,11 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "RoleCreateSchema",
         json!({
             "type": "object",
-            "description": "Role creation. name is stripped and lower-cased, then 2-50 letters, digits and underscores.",
+            "description": format!("Role creation. name is stripped and lower-cased, then {ROLE_MIN}-{ROLE_MAX} letters, digits and underscores."),
             "properties": {
-                "name": {"type": "string", "minLength": 2, "maxLength": 50},
-                "display_name": {"type": "string", "minLength": 2, "maxLength": 100},
-                "description": length(None, 500, true),
+                "name": {"type": "string", "minLength": ROLE_MIN, "maxLength": ROLE_MAX},
+                "display_name": {"type": "string", "minLength": DISPLAY_MIN, "maxLength": DISPLAY_MAX},
+                "description": length(None, DESCRIPTION_MAX, true),
                 "permissions": {"type": "array", "items": {"type": "string"}, "default": []},
                 "parent_role": {"type": ["string", "null"], "description": "null or \"\" = no parent"},
             },
@@ -215,8 +220,8 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
             "type": "object",
             "description": "Role update; every field optional, {} is a no-op. permissions replaces the set (unknown names skipped); parent_role \"\" clears the parent.",
             "properties": {
-                "display_name": {"type": ["string", "null"], "minLength": 2, "maxLength": 100},
-                "description": length(None, 500, true),
+                "display_name": {"type": ["string", "null"], "minLength": DISPLAY_MIN, "maxLength": DISPLAY_MAX},
+                "description": length(None, DESCRIPTION_MAX, true),
                 "permissions": {"type": ["array", "null"], "items": {"type": "string"}},
                 "parent_role": nullable_string(),
             },
@@ -227,7 +232,7 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         json!({
             "type": "object",
             "description": "Role assignment; role_name is used as given.",
-            "properties": {"role_name": {"type": "string", "minLength": 2, "maxLength": 50}},
+            "properties": {"role_name": {"type": "string", "minLength": ROLE_NAME_MIN, "maxLength": ROLE_NAME_MAX}},
             "required": ["role_name"],
         }),
     );
@@ -238,7 +243,7 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
             "description": "Direct permission grant; permission must contain ':' and is lower-cased and stripped.",
             "properties": {
                 "permission": {"type": "string", "pattern": ":", "description": "resource:action"},
-                "reason": length(None, 500, true),
+                "reason": length(None, REASON_MAX, true),
             },
             "required": ["permission"],
         }),

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::views::schema::{Names, ParentId, RowId, Timestamp};
+use crate::http::views::schema::{Names, ParentId, Positive, Timestamp};
 use crate::service::grants::{UserPermissions, UserRoles};
 use crate::service::roles::{RoleDetail, RoleEntry};
 use crate::store::permissions::PermissionRow;
@@ -15,7 +15,7 @@ use crate::store::rbac::RoleRow;
 #[schema(as = Role)]
 #[serde(deny_unknown_fields)]
 pub struct RoleView {
-    #[schema(value_type = RowId, inline)]
+    #[schema(value_type = Positive, inline)]
     pub id: i32,
     pub name: String,
     pub display_name: String,
@@ -83,7 +83,7 @@ impl From<RoleDetail> for RoleDetailView {
 #[schema(as = Permission)]
 #[serde(deny_unknown_fields)]
 pub struct PermissionView {
-    #[schema(value_type = RowId, inline)]
+    #[schema(value_type = Positive, inline)]
     pub id: i32,
     pub name: String,
     pub resource: String,

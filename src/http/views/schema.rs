@@ -1,5 +1,5 @@
 //! Schema-only types: how the views' plain fields are documented where the Rust type says less
-//! than the API promises (ids start at 1, timestamps are RFC 3339 text, name lists are sorted).
+//! than the API promises (ids and pages start at 1, timestamps are RFC 3339 text, name lists are sorted).
 //! Fields name them with `#[schema(value_type = …, inline)]`.
 
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, SchemaType, Type};
@@ -13,16 +13,6 @@ fn integer(minimum: u32) -> RefOr<Schema> {
         .into()
 }
 
-/// A row id: a positive integer.
-pub struct RowId;
-
-impl PartialSchema for RowId {
-    fn schema() -> RefOr<Schema> {
-        integer(1)
-    }
-}
-impl ToSchema for RowId {}
-
 /// A count or a total: zero or more.
 pub struct Count;
 
@@ -33,7 +23,7 @@ impl PartialSchema for Count {
 }
 impl ToSchema for Count {}
 
-/// A page number or size: one or more.
+/// A row id, a page number or a page size: one or more.
 pub struct Positive;
 
 impl PartialSchema for Positive {

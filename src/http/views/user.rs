@@ -3,14 +3,14 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::views::schema::{RowId, Timestamp};
+use crate::http::views::schema::{Positive, Timestamp};
 use crate::store::users::UserRow;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User)]
 #[serde(deny_unknown_fields)]
 pub struct UserView {
-    #[schema(value_type = RowId, inline)]
+    #[schema(value_type = Positive, inline)]
     pub id: i32,
     pub username: String,
     pub email: String,
