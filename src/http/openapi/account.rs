@@ -4,8 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use super::operations::{AUTH, Auth, Body, Operation, USERS};
-use super::schemas::reference;
+use super::schemas::view_schema;
 use crate::domain::limits::{PASSWORD_MAX, PASSWORD_MIN};
+use crate::http::views::{SessionListView, SessionView, SessionsRevokedView};
 
 const INVALID_TOKEN_400: (u16, &str) = (
     400,
@@ -242,42 +243,13 @@ pub fn schemas(schemas: &mut Map<String, Value>) {
             "required": ["token"],
         }),
     );
-    add(
-        "Session",
-        json!({
-            "type": "object",
-            "properties": {
-                "id": {"type": "string", "format": "uuid"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "refreshed_at": {"type": ["string", "null"], "format": "date-time"},
-                "expires_at": {"type": "string", "format": "date-time"},
-                "ip_address": {"type": ["string", "null"]},
-                "user_agent": {"type": ["string", "null"]},
-                "current": {"type": "boolean"},
-            },
-            "required": ["id", "created_at", "refreshed_at", "expires_at", "ip_address", "user_agent", "current"],
-            "additionalProperties": false,
-        }),
-    );
+    add("Session", view_schema::<SessionView>());
     add(
         "SessionListResponse",
-        envelope(json!({
-            "type": "object",
-            "properties": {"sessions": {"type": "array", "items": reference("Session"), "maxItems": 100}},
-            "required": ["sessions"],
-            "additionalProperties": false,
-        })),
+        envelope(view_schema::<SessionListView>()),
     );
     add(
         "SessionsRevokedResponse",
-        envelope(json!({
-            "type": "object",
-            "properties": {
-                "message": {"type": "string"},
-                "sessions_revoked": {"type": "integer", "minimum": 0},
-            },
-            "required": ["message", "sessions_revoked"],
-            "additionalProperties": false,
-        })),
+        envelope(view_schema::<SessionsRevokedView>()),
     );
 }

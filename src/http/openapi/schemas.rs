@@ -14,7 +14,7 @@ use crate::domain::limits::{
     PASSWORD_MIN, REASON_MAX, ROLE_MAX, ROLE_MIN, ROLE_NAME_MAX, ROLE_NAME_MIN, USERNAME_MAX,
     USERNAME_MIN, USERNAME_PATTERN,
 };
-use crate::http::views::{PageMeta, PermissionView, RoleView, UserView};
+use crate::http::views::{MessageView, PageMeta, PermissionView, RoleView, UserView};
 
 /// The error codes the API answers with (plus the two legacy codes the original's enum had).
 pub const ERROR_CODES: &[&str] = &[
@@ -340,7 +340,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             &[],
         )),
     );
-    add("MessageResponse", single(object(vec![message()], &[])));
+    add("MessageResponse", single(view_schema::<MessageView>()));
     add("UserResponse", single(reference("User")));
     add("UserMessageResponse", single(reference("UserWithMessage")));
     add(
@@ -457,7 +457,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
 }
 
 /// The JSON Schema utoipa derives for a typed view.
-fn view_schema<T: utoipa::PartialSchema>() -> Value {
+pub fn view_schema<T: utoipa::PartialSchema>() -> Value {
     serde_json::to_value(T::schema()).unwrap_or_else(|_| json!({}))
 }
 

@@ -4,8 +4,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// `{"message": …}`.
+use crate::http::views::schema::Count;
+
+// `{"message": …}`.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MessageView {
     pub message: String,
 }
@@ -18,10 +21,12 @@ impl MessageView {
     }
 }
 
-/// A message plus how many sessions were revoked.
+// A message plus how many sessions were revoked.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SessionsRevokedView {
     pub message: &'static str,
+    #[schema(value_type = Count, inline)]
     pub sessions_revoked: u64,
 }
 

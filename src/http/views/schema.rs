@@ -71,3 +71,43 @@ impl PartialSchema for ParentId {
     }
 }
 impl ToSchema for ParentId {}
+
+/// A session id: a hyphenated UUID.
+pub struct SessionId;
+
+impl PartialSchema for SessionId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("uuid".into())))
+            .into()
+    }
+}
+impl ToSchema for SessionId {}
+
+fn date_time(schema_type: SchemaType) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .into()
+}
+
+/// A session's timestamp (documented with the session, so without a description of its own).
+pub struct Instant;
+
+impl PartialSchema for Instant {
+    fn schema() -> RefOr<Schema> {
+        date_time(SchemaType::new(Type::String))
+    }
+}
+impl ToSchema for Instant {}
+
+/// An optional session timestamp.
+pub struct NullableInstant;
+
+impl PartialSchema for NullableInstant {
+    fn schema() -> RefOr<Schema> {
+        date_time(SchemaType::from_iter([Type::String, Type::Null]))
+    }
+}
+impl ToSchema for NullableInstant {}
