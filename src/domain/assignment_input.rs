@@ -1,4 +1,4 @@
-//! Assignment bodies: `RoleAssignSchema` (§5.18) and `DirectPermissionGrantSchema` (§5.23).
+//! Assignment bodies: `RoleAssignSchema` and `DirectPermissionGrantSchema`.
 
 use serde_json::Value;
 

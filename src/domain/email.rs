@@ -1,4 +1,4 @@
-//! E-mail addresses (spec §1.6.4): eleven ordered checks with fixed reasons, IDNA for the
+//! E-mail addresses: eleven ordered checks with fixed reasons, IDNA for the
 //! domain, and a normalised form (local part unchanged, domain in lower-case Unicode) that is
 //! what gets stored and looked up.
 

@@ -1,8 +1,9 @@
-//! Parse-don't-validate input types (spec §1.6, §5): request bodies, query strings and path
+//! Parse-don't-validate input types: request bodies, query strings and path
 //! parameters become typed values here, so deeper layers can never hold invalid input.
 //!
 //! Every parser reports all failing fields of its stage, each with exactly one message (the
-//! first failing rule), keyed as §1.6.1 says.
+//! first failing rule), keyed by field name (`<field>.<index>` for list items, `body` for the
+//! whole body).
 
 mod account_input;
 mod assignment_input;

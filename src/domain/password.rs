@@ -1,4 +1,4 @@
-//! Registration password policy (spec §2.7): stripped, 8–128 characters, then at least one
+//! Registration password policy: stripped, 8–128 characters, then at least one
 //! upper-case letter, one lower-case letter and one decimal digit, checked in that order.
 
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};

@@ -1,4 +1,4 @@
-//! Role bodies: `RoleCreateSchema` (§5.13) and `RoleUpdateSchema` (§5.15). Unlike user bodies
+//! Role bodies: `RoleCreateSchema` and `RoleUpdateSchema`. Unlike user bodies
 //! these are not stripped automatically; only the role name is normalised.
 
 use serde_json::Value;

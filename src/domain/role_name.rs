@@ -1,4 +1,4 @@
-//! Role names (§5.13): normalised (stripped, lower-cased) before any rule, so the stored name,
+//! Role names: normalised (stripped, lower-cased) before any rule, so the stored name,
 //! the length check and the uniqueness check all see the same value.
 
 use super::rules::{FieldError, check_length};
