@@ -14,7 +14,9 @@ use crate::domain::limits::{
     PASSWORD_MIN, REASON_MAX, ROLE_MAX, ROLE_MIN, ROLE_NAME_MAX, ROLE_NAME_MIN, USERNAME_MAX,
     USERNAME_MIN, USERNAME_PATTERN,
 };
-use crate::http::views::{MessageView, PageMeta, PermissionView, RoleView, UserView};
+use crate::http::views::{
+    MessageView, PageMeta, PermissionView, RoleView, UserPermissionsView, UserRolesView, UserView,
+};
 
 /// The error codes the API answers with (plus the two legacy codes the original's enum had).
 pub const ERROR_CODES: &[&str] = &[
@@ -367,21 +369,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     );
     add("RoleMessageResponse", single(reference("RoleWithMessage")));
     add("RoleDetailResponse", single(reference("RoleDetail")));
-    add(
-        "UserRolesResponse",
-        single(object(
-            vec![
-                ("user_id", integer(1)),
-                ("username", string()),
-                (
-                    "roles",
-                    json!({"type": "array", "items": reference("RoleWithPermissions")}),
-                ),
-                ("all_permissions", names()),
-            ],
-            &[],
-        )),
-    );
+    add("UserRolesResponse", single(view_schema::<UserRolesView>()));
     add(
         "PermissionListResponse",
         success(
@@ -392,17 +380,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     add("PermissionResponse", single(reference("Permission")));
     add(
         "UserPermissionsResponse",
-        single(object(
-            vec![
-                ("user_id", integer(1)),
-                ("username", string()),
-                ("roles", names()),
-                ("role_permissions", names()),
-                ("direct_permissions", names()),
-                ("effective_permissions", names()),
-            ],
-            &[],
-        )),
+        single(view_schema::<UserPermissionsView>()),
     );
     add(
         "LivenessResponse",

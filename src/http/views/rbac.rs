@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::views::schema::{Names, ParentId, Positive, Timestamp};
+use crate::http::views::schema::{Names, ParentId, Positive, RoleWithPermissions, Timestamp};
 use crate::service::grants::{UserPermissions, UserRoles};
 use crate::service::roles::{RoleDetail, RoleEntry};
 use crate::store::permissions::PermissionRow;
@@ -112,12 +112,16 @@ impl From<&PermissionRow> for PermissionView {
     }
 }
 
-/// A user's live roles, each with its own permissions, and the user's effective set.
+// A user's live roles, each with its own permissions, and the user's effective set.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserRolesView {
+    #[schema(value_type = Positive, inline)]
     pub user_id: i32,
     pub username: String,
+    #[schema(value_type = Vec<RoleWithPermissions>)]
     pub roles: Vec<RoleView>,
+    #[schema(value_type = Names, inline)]
     pub all_permissions: Vec<String>,
 }
 
@@ -136,14 +140,20 @@ impl From<UserRoles> for UserRolesView {
     }
 }
 
-/// Where a user's permissions come from.
+// Where a user's permissions come from.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserPermissionsView {
+    #[schema(value_type = Positive, inline)]
     pub user_id: i32,
     pub username: String,
+    #[schema(value_type = Names, inline)]
     pub roles: Vec<String>,
+    #[schema(value_type = Names, inline)]
     pub role_permissions: Vec<String>,
+    #[schema(value_type = Names, inline)]
     pub direct_permissions: Vec<String>,
+    #[schema(value_type = Names, inline)]
     pub effective_permissions: Vec<String>,
 }
 

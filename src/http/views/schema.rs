@@ -84,3 +84,9 @@ schema_only!(
         .format(Some(SchemaFormat::Custom("uuid".into())))
         .into()
 );
+
+schema_only!(
+    /// A role with its own permissions always present: the OpenAPI component of that name
+    /// (`http::openapi::schemas` builds it from `RoleView`); views refer to it by name.
+    RoleWithPermissions => <crate::http::views::RoleView as PartialSchema>::schema()
+);
