@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::domain::ValidationErrors;
-use crate::store::DbError;
+use crate::store::{DbClass, DbError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -104,7 +104,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited | Self::AccountThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) | Self::HashQueueFull => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(err) => err.class().status(),
+            Self::Database(err) => database_status(err.class()),
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -180,6 +180,18 @@ impl AppError {
                 )
             },
         }
+    }
+}
+
+/// unreachable → 503, data → 400, integrity → 409, anything else → 500.
+fn database_status(class: DbClass) -> StatusCode {
+    match class {
+        DbClass::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        DbClass::Data => StatusCode::BAD_REQUEST,
+        DbClass::Unique | DbClass::ForeignKey | DbClass::NotNull | DbClass::OtherIntegrity => {
+            StatusCode::CONFLICT
+        }
+        DbClass::SchemaMissing | DbClass::Other => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

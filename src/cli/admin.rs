@@ -1,18 +1,20 @@
-//! `create-admin` and `assign-admin` (README, "Command line").
+//! `create-admin` and `assign-admin` (README, "Command line"); the account is created by the same
+//! service code as a registration.
 
 use std::io::{BufRead, IsTerminal};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::database::prepared_database;
 use crate::cli::exit;
 use crate::config::Config;
-use crate::domain::{NewUser, parse_user_create};
-use crate::security::password_hash::hash_password;
+use crate::domain::{JsonObject, NewUser, parse_user_create};
+use crate::error::AppError;
+use crate::service::Context;
+use crate::service::users::{self, Enrolment};
+use crate::store::Db;
 use crate::store::rbac::{self, RoleRow};
 use crate::store::seed::seed_rbac;
-use crate::store::users::{self, NewUserRow};
-use crate::store::{Db, DbError, email_verifications};
 
 const SUPER_ADMIN: &str = "super_admin";
 
@@ -51,26 +53,40 @@ fn read_password(from_stdin: bool) -> Result<String, u8> {
     Ok(first)
 }
 
-fn validate(request: &CreateAdmin, password: String) -> Result<NewUser, u8> {
-    let body = json!({
-        "username": request.username,
-        "email": request.email,
-        "password": password,
-        "first_name": request.first_name,
-        "last_name": request.last_name,
-    });
-    let Value::Object(object) = body else {
-        return Err(exit::USAGE);
-    };
-    parse_user_create(&object).map_err(|errors| {
-        for (field, message) in errors {
-            println!("{field}: {message}");
-        }
-        exit::USAGE
-    })
+/// The fields of a command-line account, validated by the registration parser so that it
+/// obeys the same rules as one registered over HTTP.
+pub struct AccountDraft<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub first_name: &'a str,
+    pub last_name: Option<&'a str>,
+    pub bio: Option<&'a str>,
 }
 
-/// The live `super_admin` role, or a refusal when it was soft-deleted.
+impl AccountDraft<'_> {
+    pub fn validate(&self) -> Result<NewUser, u8> {
+        let text = |value: &str| Value::String(value.to_owned());
+        let optional = |value: Option<&str>| value.map_or(Value::Null, text);
+        let mut body = JsonObject::new();
+        body.insert("username".into(), text(self.username));
+        body.insert("email".into(), text(self.email));
+        body.insert("password".into(), text(self.password));
+        body.insert("first_name".into(), text(self.first_name));
+        body.insert("last_name".into(), optional(self.last_name));
+        if let Some(bio) = self.bio {
+            body.insert("bio".into(), text(bio));
+        }
+        parse_user_create(&body).map_err(|errors| {
+            for (field, message) in errors {
+                println!("{field}: {message}");
+            }
+            exit::USAGE
+        })
+    }
+}
+
+/// The live `super_admin` role, or a refusal when it is missing or was soft-deleted.
 async fn super_admin_role(db: &Db) -> Result<RoleRow, u8> {
     match rbac::role_by_name_any(db, SUPER_ADMIN).await {
         Ok(Some(role)) if !role.is_deleted => Ok(role),
@@ -97,60 +113,43 @@ pub async fn create_admin(config: Config, request: CreateAdmin) -> u8 {
 
 async fn create_admin_steps(config: Config, request: CreateAdmin) -> Result<u8, u8> {
     let password = read_password(request.password_stdin)?;
-    let new_user = validate(&request, password)?;
-    let db = prepared_database(&config).await?;
-    let failed = |err: &dyn std::fmt::Display| {
-        println!("error: {err}");
-        exit::FAILURE
-    };
-    seed_rbac(&db).await.map_err(|e| failed(&e))?;
-    let role = super_admin_role(&db).await?;
-    if users::username_taken(&db, new_user.username.as_str())
-        .await
-        .map_err(|e| failed(&e))?
-    {
-        println!("Username already exists");
-        return Err(exit::FAILURE);
-    }
-    if users::email_taken(&db, new_user.email.as_str())
-        .await
-        .map_err(|e| failed(&e))?
-    {
-        println!("Email already exists");
-        return Err(exit::FAILURE);
-    }
-    let plain = new_user.password.as_str().to_string();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&plain))
-        .await
-        .map_err(|e| failed(&e))?
-        .map_err(|e| failed(&e))?;
-    let row = NewUserRow {
-        username: new_user.username.as_str(),
-        email: new_user.email.as_str(),
-        password_hash: &hash,
-        first_name: new_user.first_name.as_str(),
-        middle_name: None,
-        last_name: new_user.last_name.as_ref().map(|n| n.as_str()),
+    let new_user = AccountDraft {
+        username: &request.username,
+        email: &request.email,
+        password: &password,
+        first_name: &request.first_name,
+        last_name: request.last_name.as_deref(),
         bio: None,
+    }
+    .validate()?;
+    let db = prepared_database(&config).await?;
+    seed_rbac(&db).await.map_err(|e| {
+        println!("error: {e}");
+        exit::FAILURE
+    })?;
+    let role = super_admin_role(&db).await?;
+    let ctx = Context::offline(&config, db);
+    let enrolment = Enrolment {
+        roles: std::slice::from_ref(&role.name),
+        client: None,
+        email_verified: true,
     };
-    // No audit event: the operator's shell is not a request (the command prints what it did).
-    let user =
-        users::insert_with_roles(&db, &row, std::slice::from_ref(&role.name), |_| Vec::new())
-            .await
-            .map_err(|e| failed(&e))?
-            .row;
-    // The operator typed this address: it counts as verified.
-    record_verified(&db, user.id, &user.email)
+    let user = users::create(&ctx, &new_user, enrolment)
         .await
-        .map_err(|e| failed(&e))?;
+        .map_err(|err| report_failure(&err))?;
     println!("created super admin {} (id {})", user.username, user.id);
     Ok(exit::OK)
 }
 
-async fn record_verified(db: &Db, user_id: i32, email: &str) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
-    email_verifications::record(&mut tx, user_id, email).await?;
-    tx.commit().await
+/// A refused or failed account creation, as the command prints it.
+pub fn report_failure(err: &AppError) -> u8 {
+    match err {
+        AppError::AlreadyExists(message) => println!("{message}"),
+        AppError::Database(err) => println!("error: {err}"),
+        AppError::Internal { detail, .. } => println!("error: {detail}"),
+        other => println!("error: {other}"),
+    }
+    exit::FAILURE
 }
 
 pub async fn assign_admin(config: Config, raw_username: &str) -> u8 {
@@ -167,7 +166,7 @@ async fn assign_admin_steps(config: Config, raw_username: &str) -> Result<u8, u8
         exit::FAILURE
     };
     let role = super_admin_role(&db).await?;
-    let Some(user) = users::find_live_by_username(&db, &username)
+    let Some(user) = crate::store::users::find_live_by_username(&db, &username)
         .await
         .map_err(|e| failed(&e))?
     else {

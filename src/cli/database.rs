@@ -1,12 +1,16 @@
 //! `serve`, `migrate`, `seed`, `seed-rbac`, `reset`.
 
 use crate::app::{App, StartupError, open_database, open_database_seeded, shutdown_signal};
+use crate::cli::admin::{AccountDraft, report_failure};
 use crate::cli::exit;
 use crate::config::{Config, DatabaseSetting};
-use crate::security::password_hash::hash_password;
-use crate::store::seed::{SEED_USERS, SeedReport, seed_rbac as run_seed_rbac};
-use crate::store::users::{self, NewUserRow};
-use crate::store::{Db, migrate as migrations};
+use crate::service::Context;
+use crate::service::users::{self as service_users, Enrolment};
+use crate::store::seed::{SEED_USERS, SeedReport, SeedUser, seed_rbac as run_seed_rbac};
+use crate::store::{Db, migrate as migrations, users};
+
+/// Every demo user's password.
+const SEED_PASSWORD: &str = "Password123!";
 use crate::telemetry::redact_url;
 
 fn database_label(config: &Config) -> String {
@@ -160,36 +164,51 @@ pub async fn seed(config: Config) -> u8 {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match seed_users(&db).await {
-        Ok(()) => exit::OK,
+    if let Err(err) = run_seed_rbac(&db).await {
+        println!("error: {err}");
+        return exit::FAILURE;
+    }
+    match users::any_user_exists(&db).await {
+        Ok(false) => {}
+        Ok(true) => {
+            println!("database already has users; skipping");
+            return exit::OK;
+        }
         Err(err) => {
             println!("error: {err}");
-            exit::FAILURE
+            return exit::FAILURE;
         }
     }
-}
-
-async fn seed_users(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    run_seed_rbac(db).await?;
-    if users::any_user_exists(db).await? {
-        println!("database already has users; skipping");
-        return Ok(());
-    }
+    let ctx = Context::offline(&config, db);
     for seed_user in SEED_USERS {
-        let hash = tokio::task::spawn_blocking(|| hash_password("Password123!")).await??;
-        let row = NewUserRow {
-            username: seed_user.username,
-            email: seed_user.email,
-            password_hash: &hash,
-            first_name: seed_user.first_name,
-            middle_name: None,
-            last_name: seed_user.last_name,
-            bio: Some(seed_user.bio),
-        };
-        // A missing or soft-deleted role is skipped, as for DEFAULT_ROLES.
-        users::insert_with_roles(db, &row, &[seed_user.role.to_string()], |_| Vec::new()).await?;
+        if let Err(code) = create_seed_user(&ctx, seed_user).await {
+            return code;
+        }
         println!("created user {}", seed_user.username);
     }
+    exit::OK
+}
+
+/// A demo user through the registration code, with its one role and no audit event.
+async fn create_seed_user(ctx: &Context, seed_user: &SeedUser) -> Result<(), u8> {
+    let draft = AccountDraft {
+        username: seed_user.username,
+        email: seed_user.email,
+        password: SEED_PASSWORD,
+        first_name: seed_user.first_name,
+        last_name: seed_user.last_name,
+        bio: Some(seed_user.bio),
+    };
+    let new_user = draft.validate()?;
+    let roles = [seed_user.role.to_string()];
+    let enrolment = Enrolment {
+        roles: &roles,
+        client: None,
+        email_verified: false,
+    };
+    service_users::create(ctx, &new_user, enrolment)
+        .await
+        .map_err(|err| report_failure(&err))?;
     Ok(())
 }
 

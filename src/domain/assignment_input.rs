@@ -1,13 +1,13 @@
-//! Assignment bodies: `RoleAssignSchema` (§5.18) and `DirectPermissionGrantSchema` (§5.23).
+//! Assignment bodies: `RoleAssignSchema` and `DirectPermissionGrantSchema`.
 
 use serde_json::Value;
 
 use super::rules::{Collector, FieldError, check_length, optional_str, required_str};
 use super::{JsonObject, ValidationErrors};
 
-const ROLE_NAME_MIN: usize = 2;
-const ROLE_NAME_MAX: usize = 50;
-const REASON_MAX: usize = 500;
+pub const ROLE_NAME_MIN: usize = 2;
+pub const ROLE_NAME_MAX: usize = 50;
+pub const REASON_MAX: usize = 500;
 
 /// A validated role assignment. The name is used exactly as sent (not stripped, not
 /// lower-cased), because role names are compared exactly.

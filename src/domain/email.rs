@@ -1,4 +1,4 @@
-//! E-mail addresses (spec §1.6.4): eleven ordered checks with fixed reasons, IDNA for the
+//! E-mail addresses: eleven ordered checks with fixed reasons, IDNA for the
 //! domain, and a normalised form (local part unchanged, domain in lower-case Unicode) that is
 //! what gets stored and looked up.
 
@@ -9,7 +9,7 @@ const MAX_LOCAL: usize = 64;
 const MAX_ASCII_DOMAIN: usize = 253;
 const MAX_LABEL: usize = 63;
 /// Column size of `users.email`; only registration enforces it.
-const MAX_STORED: usize = 120;
+pub const MAX_STORED: usize = 120;
 const SPECIAL_USE_TLDS: [&str; 6] = ["arpa", "invalid", "local", "localhost", "onion", "test"];
 const LOCAL_PUNCTUATION: &str = "!#$%&'*+-/=?^_`{}~.|";
 

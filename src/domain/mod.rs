@@ -2,7 +2,8 @@
 //! parameters become typed values here, so deeper layers can never hold invalid input.
 //!
 //! Every parser reports all failing fields of its stage, each with exactly one message (the
-//! first failing rule), keyed by the field's name (or `body` for the body as a whole).
+//! first failing rule), keyed by field name (`<field>.<index>` for list items, `body` for the
+//! whole body).
 
 mod account_input;
 mod assignment_input;
@@ -53,3 +54,17 @@ pub type ValidationErrors = std::collections::BTreeMap<String, String>;
 
 /// A JSON request body that is already known to be an object.
 pub type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// The limits the parsers enforce, for the hand-written request schemas of the OpenAPI document
+/// (which must say what the parsers check, not a copy of it).
+pub mod limits {
+    pub use super::assignment_input::{REASON_MAX, ROLE_NAME_MAX, ROLE_NAME_MIN};
+    pub use super::email::MAX_STORED as EMAIL_MAX;
+    pub use super::password_policy::{MAX_LEN as PASSWORD_MAX, MIN_LEN as PASSWORD_MIN};
+    pub use super::person::{BIO_MAX, NAME_MAX};
+    pub use super::role_input::{DESCRIPTION_MAX, DISPLAY_MAX, DISPLAY_MIN};
+    pub use super::role_name::{NAME_MAX as ROLE_MAX, NAME_MIN as ROLE_MIN};
+    pub use super::username::{
+        MAX_LEN as USERNAME_MAX, MIN_LEN as USERNAME_MIN, PATTERN as USERNAME_PATTERN,
+    };
+}

@@ -5,8 +5,8 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use super::rules::{FieldError, check_length};
 
-const MIN_LEN: usize = 8;
-const MAX_LEN: usize = 128;
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 128;
 /// Login passwords: far above what registration allows (128), yet a bounded amount of memory
 /// held while a login waits for a hashing slot.
 pub const LOGIN_MAX_LEN: usize = 1024;

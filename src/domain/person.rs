@@ -1,10 +1,10 @@
-//! Profile text fields (spec §5.3, §5.10): person names, title-cased after their length check,
+//! Profile text fields of registration and profile updates: person names, title-cased after their length check,
 //! and the free-text bio, kept as written.
 
 use super::rules::{FieldError, check_length};
 
-const NAME_MAX: usize = 50;
-const BIO_MAX: usize = 500;
+pub const NAME_MAX: usize = 50;
+pub const BIO_MAX: usize = 500;
 
 /// A stripped, length-checked, title-cased name part (first, middle or last name).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl Bio {
     }
 }
 
-/// Python's `str.title()` rule with Rust's full case mappings, exactly as §5.3 states it:
+/// Python's `str.title()` rule with Rust's full case mappings, exactly as the original service applied it:
 /// a cased character that starts the text or follows a non-cased one is upper-cased, every
 /// other cased character is lower-cased, non-cased characters are kept.
 pub fn title_case(text: &str) -> String {

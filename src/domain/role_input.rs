@@ -1,4 +1,4 @@
-//! Role bodies: `RoleCreateSchema` (§5.13) and `RoleUpdateSchema` (§5.15). Unlike user bodies
+//! Role bodies: `RoleCreateSchema` and `RoleUpdateSchema`. Unlike user bodies
 //! these are not stripped automatically; only the role name is normalised.
 
 use serde_json::Value;
@@ -10,9 +10,9 @@ use super::rules::{
 };
 use super::{JsonObject, ValidationErrors};
 
-const DISPLAY_MIN: usize = 2;
-const DISPLAY_MAX: usize = 100;
-const DESCRIPTION_MAX: usize = 500;
+pub const DISPLAY_MIN: usize = 2;
+pub const DISPLAY_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 500;
 
 /// A validated role creation request.
 #[derive(Debug, Clone, PartialEq, Eq)]

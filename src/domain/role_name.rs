@@ -1,10 +1,10 @@
-//! Role names (§5.13): normalised (stripped, lower-cased) before any rule, so the stored name,
+//! Role names: normalised (stripped, lower-cased) before any rule, so the stored name,
 //! the length check and the uniqueness check all see the same value.
 
 use super::rules::{FieldError, check_length};
 
-const NAME_MIN: usize = 2;
-const NAME_MAX: usize = 50;
+pub const NAME_MIN: usize = 2;
+pub const NAME_MAX: usize = 50;
 
 /// A normalised role name: stripped, lower-cased, 2–50 characters of letters, digits and `_`
 /// (Unicode-aware), with at least one letter or digit.

@@ -1,18 +1,18 @@
-//! Usernames (spec §5.3): stripped, 3–80 characters of `[a-zA-Z0-9_]`, stored lower-cased so
+//! Usernames: stripped, 3–80 characters of `[a-zA-Z0-9_]`, stored lower-cased so
 //! that uniqueness and look-ups are case-insensitive.
 
 use super::rules::{FieldError, check_length};
 
-const MIN_LEN: usize = 3;
-const MAX_LEN: usize = 80;
-const PATTERN: &str = "^[a-zA-Z0-9_]+$";
+pub const MIN_LEN: usize = 3;
+pub const MAX_LEN: usize = 80;
+pub const PATTERN: &str = "^[a-zA-Z0-9_]+$";
 
 /// A valid, lower-cased username.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
 impl Username {
-    /// Strips, checks length, then the pattern (the order of §1.6.2), then lower-cases.
+    /// Strips, checks length, then the pattern (so a too-short value with bad characters reports its length), then lower-cases.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim();
         check_length(value, MIN_LEN, MAX_LEN)?;

@@ -1,11 +1,14 @@
-//! The response envelope (§1.4) and JSON rendering (§1.3).
+//! The response envelope (`success`, `data`, `error`, `meta`) and JSON rendering.
 //!
 //! Handlers return responses carrying a [`JsonPayload`] extension; the render middleware turns
 //! it into the body (pretty or compact by environment, keys sorted, final newline).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+
+use crate::http::views::MessageView;
 
 /// A JSON body not yet serialised.
 #[derive(Debug, Clone)]
@@ -25,46 +28,35 @@ fn success(status: StatusCode, data: Value, meta: Value) -> Response {
     )
 }
 
-/// 200 with `data`.
-pub fn ok(data: Value) -> Response {
-    success(StatusCode::OK, data, Value::Null)
+/// A typed view as JSON. The views hold strings, numbers and lists only, which always
+/// serialise; `null` stands in should one ever not.
+fn to_json<T: Serialize>(view: &T) -> Value {
+    serde_json::to_value(view).unwrap_or(Value::Null)
 }
 
-/// `data` object with the route's success message folded in (§1.4).
-pub fn ok_with_message(status: StatusCode, data: Value, message: &str) -> Response {
-    success(status, fold_message(data, message), Value::Null)
+/// A typed view as the whole body, without the envelope (the operators' probes).
+pub fn bare<T: Serialize>(status: StatusCode, view: &T) -> Response {
+    json(status, to_json(view))
 }
 
-/// A typed view as `data`.
-pub fn view<T: serde::Serialize>(status: StatusCode, view: &T) -> Response {
-    let data = serde_json::to_value(view).unwrap_or(Value::Null);
-    success(status, data, Value::Null)
+/// A typed view as `data`, `meta` null.
+pub fn view<T: Serialize>(status: StatusCode, view: &T) -> Response {
+    success(status, to_json(view), Value::Null)
 }
 
 /// A route whose data would be null: `data` becomes `{"message": …}`.
-pub fn message(message: &str) -> Response {
-    ok(json!({ "message": message }))
+pub fn message(message: impl Into<String>) -> Response {
+    view(StatusCode::OK, &MessageView::new(message))
 }
 
-/// A list route: the data is the list, `meta` its pagination object.
-pub fn list(items: Vec<Value>, meta: Value) -> Response {
-    success(StatusCode::OK, Value::Array(items), meta)
+/// A listing: `data` is the list, `meta` its pagination (or keyset) object.
+pub fn page<T: Serialize, M: Serialize>(items: &[T], meta: &M) -> Response {
+    success(StatusCode::OK, to_json(&items), to_json(meta))
 }
 
-/// 200 with `data` and a `meta` object (a keyset page).
-pub fn with_meta(data: Value, meta: Value) -> Response {
-    success(StatusCode::OK, data, meta)
-}
-
-fn fold_message(data: Value, message: &str) -> Value {
-    match data {
-        Value::Object(mut fields) => {
-            fields.insert("message".into(), Value::String(message.into()));
-            Value::Object(fields)
-        }
-        Value::Null => json!({ "message": message }),
-        other => other,
-    }
+/// 200 with `data` and a `meta` object.
+pub fn with_meta<T: Serialize, M: Serialize>(data: &T, meta: &M) -> Response {
+    success(StatusCode::OK, to_json(data), to_json(meta))
 }
 
 /// Serialise for the wire: 2-space pretty or compact, always ending in `\n`.
@@ -98,16 +90,6 @@ pub fn error_body(code: &str, message: &str, details: Option<&Value>, request_id
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn messages_fold_into_objects_and_replace_null() {
-        assert_eq!(
-            fold_message(json!({"id": 1}), "hi"),
-            json!({"id": 1, "message": "hi"})
-        );
-        assert_eq!(fold_message(Value::Null, "hi"), json!({"message": "hi"}));
-        assert_eq!(fold_message(json!([1]), "hi"), json!([1]));
-    }
 
     #[test]
     fn rendering_sorts_keys_and_ends_with_newline() {

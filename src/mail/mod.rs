@@ -106,12 +106,7 @@ impl Mailer {
             .parse()
             .map_err(|e: lettre::address::AddressError| MailError::Address(e.to_string()))?;
         if matches!(transport, Transport::None) {
-            return Ok(Self {
-                sender: Mutex::new(None),
-                worker: Mutex::new(None),
-                enabled: false,
-                counters,
-            });
+            return Ok(Self::disabled(counters));
         }
         let (sender, receiver) = mpsc::channel(settings.queue_capacity.max(1));
         let delivery = Delivery {
@@ -127,6 +122,16 @@ impl Mailer {
             enabled: true,
             counters,
         })
+    }
+
+    /// A mailer that sends nothing (`MAIL_TRANSPORT=none`, and the command line).
+    pub fn disabled(counters: Counters) -> Self {
+        Self {
+            sender: Mutex::new(None),
+            worker: Mutex::new(None),
+            enabled: false,
+            counters,
+        }
     }
 
     /// False with `MAIL_TRANSPORT=none`: callers may skip preparing messages.

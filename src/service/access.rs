@@ -1,28 +1,29 @@
-//! Authorization decisions: route permissions (§3.5, §3.9) and the escalation guards (§3.7).
+//! Authorization decisions: route permissions and the escalation guards (docs/architecture.md,
+//! "Authorization").
 
 use crate::error::{AppError, AppResult};
 use crate::security::permission;
+use crate::service::Context;
 use crate::service::auth::Caller;
-use crate::state::AppState;
 use crate::store::rbac;
 use crate::store::rbac_lock::{self, RbacLock};
 
-/// The caller's effective permissions (one query, §3.1).
-pub async fn effective(state: &AppState, user_id: i32) -> AppResult<Vec<String>> {
-    Ok(rbac::effective_permissions(&state.db, user_id).await?)
+/// The caller's effective permissions (one query).
+pub async fn effective(ctx: &Context, user_id: i32) -> AppResult<Vec<String>> {
+    Ok(rbac::effective_permissions(&ctx.db, user_id).await?)
 }
 
-/// 403 with the §3.9 body unless the caller holds one of `required`.
+/// 403 naming the required permissions (any one suffices) unless the caller holds one.
 pub async fn require_any(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     required: &[&'static str],
 ) -> AppResult<Vec<String>> {
-    let held = effective(state, caller.user.id).await?;
+    let held = effective(ctx, caller.user.id).await?;
     if permission::has_any(&held, required) {
         return Ok(held);
     }
-    state.metrics.auth_failure("permission_denied");
+    ctx.metrics.auth_failure("permission_denied");
     tracing::info!(user_id = caller.user.id, required = %required.join(","), "permission denied");
     Err(AppError::PermissionDenied {
         required: required.to_vec(),
@@ -34,13 +35,13 @@ pub async fn require_any(
 /// other guarded change can land between the guard's check and the write. The first check keeps
 /// callers without the permission from ever waiting on (or opening) the lock.
 pub async fn require_serialized<'a>(
-    state: &'a AppState,
+    ctx: &'a Context,
     caller: &Caller,
     required: &[&'static str],
 ) -> AppResult<(Vec<String>, RbacLock<'a>)> {
-    require_any(state, caller, required).await?;
-    let lock = rbac_lock::acquire(&state.db, &state.rbac_lock).await?;
-    let held = require_any(state, caller, required).await?;
+    require_any(ctx, caller, required).await?;
+    let lock = rbac_lock::acquire(&ctx.db, &ctx.rbac_lock).await?;
+    let held = require_any(ctx, caller, required).await?;
     Ok((held, lock))
 }
 
@@ -50,7 +51,7 @@ pub const MANAGE_USER: &str = "Cannot manage a user who holds permissions you do
 
 /// The escalation guard: the caller must satisfy every permission in `set`.
 pub fn guard<S: AsRef<str>>(
-    state: &AppState,
+    ctx: &Context,
     caller_held: &[String],
     set: &[S],
     message: &'static str,
@@ -59,17 +60,13 @@ pub fn guard<S: AsRef<str>>(
     if missing.is_empty() {
         return Ok(());
     }
-    state.metrics.auth_failure("escalation_denied");
+    ctx.metrics.auth_failure("escalation_denied");
     tracing::warn!(missing = %missing.join(","), "escalation denied");
     Err(AppError::EscalationDenied { message, missing })
 }
 
 /// The target guard: acting on another user's account state needs all of their permissions.
-pub async fn guard_target(
-    state: &AppState,
-    caller_held: &[String],
-    target_id: i32,
-) -> AppResult<()> {
-    let target = effective(state, target_id).await?;
-    guard(state, caller_held, &target, MANAGE_USER)
+pub async fn guard_target(ctx: &Context, caller_held: &[String], target_id: i32) -> AppResult<()> {
+    let target = effective(ctx, target_id).await?;
+    guard(ctx, caller_held, &target, MANAGE_USER)
 }

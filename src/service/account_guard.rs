@@ -8,8 +8,8 @@
 
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::{AccountStatus, StoreError};
+use crate::service::Context;
 use crate::service::audit::{self, AuditEvent, ClientInfo, LoginFailure};
-use crate::state::AppState;
 
 /// Which password check failed: decides the audit event of the failure itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,18 +20,18 @@ pub enum PasswordCheck {
 
 /// 429 with `Retry-After` when the email's window already holds the maximum of failures.
 /// Runs before the user lookup and the hash, so known and unknown emails cost the same.
-pub async fn refuse_if_throttled(state: &AppState, email: &str) -> AppResult<()> {
-    if state.limiter_breaker.is_open() {
+pub async fn refuse_if_throttled(ctx: &Context, email: &str) -> AppResult<()> {
+    if ctx.limiter_breaker.is_open() {
         return Ok(());
     }
-    match state.account_throttle.check(email).await {
+    match ctx.account_throttle.check(email).await {
         Ok(AccountStatus::Open) => Ok(()),
         // Not an auth failure: no credential was checked.
         Ok(AccountStatus::Throttled { retry_after_secs }) => {
             Err(AppError::AccountThrottled { retry_after_secs })
         }
         Err(err) => {
-            store_failed(state, &err);
+            store_failed(ctx, &err);
             Ok(())
         }
     }
@@ -41,14 +41,14 @@ pub async fn refuse_if_throttled(state: &AppState, email: &str) -> AppResult<()>
 /// the email, note the limit when this failure reaches it, and record the failure. The caller
 /// answers with its own error afterwards.
 pub async fn password_check_failed(
-    state: &AppState,
+    ctx: &Context,
     client: &ClientInfo,
     email: &str,
     user_id: Option<i32>,
     check: PasswordCheck,
 ) -> AppResult<()> {
-    state.metrics.auth_failure("invalid_credentials");
-    count_failure(state, client, email, user_id).await?;
+    ctx.metrics.auth_failure("invalid_credentials");
+    count_failure(ctx, client, email, user_id).await?;
     let client_ip = client.ip.as_deref().unwrap_or_default();
     if check == PasswordCheck::PasswordChange {
         tracing::warn!(
@@ -64,32 +64,32 @@ pub async fn password_check_failed(
             user_id,
             reason: LoginFailure::InvalidCredentials,
         };
-        audit::record_alone(state, &event, client).await?;
+        audit::record_alone(ctx, &event, client).await?;
     }
     Ok(())
 }
 
 async fn count_failure(
-    state: &AppState,
+    ctx: &Context,
     client: &ClientInfo,
     email: &str,
     user_id: Option<i32>,
 ) -> AppResult<()> {
-    if state.limiter_breaker.is_open() {
+    if ctx.limiter_breaker.is_open() {
         return Ok(());
     }
-    let window = match state.account_throttle.record_failure(email).await {
+    let window = match ctx.account_throttle.record_failure(email).await {
         Ok(Some(window)) => window,
         Ok(None) => return Ok(()),
         Err(err) => {
-            store_failed(state, &err);
+            store_failed(ctx, &err);
             return Ok(());
         }
     };
-    if !state.account_throttle.reached_limit_now(&window) {
+    if !ctx.account_throttle.reached_limit_now(&window) {
         return Ok(());
     }
-    state.metrics.account_throttles.inc();
+    ctx.metrics.account_throttles.inc();
     tracing::warn!(
         user_id,
         client_ip = client.ip.as_deref().unwrap_or_default(),
@@ -99,21 +99,21 @@ async fn count_failure(
         email: email.to_owned(),
         user_id,
     };
-    audit::record_alone(state, &event, client).await
+    audit::record_alone(ctx, &event, client).await
 }
 
 /// Forget an email's failures (a password reset proves ownership). Fail-open like the rest.
-pub async fn clear(state: &AppState, email: &str) {
+pub async fn clear(ctx: &Context, email: &str) {
     // Not skipped while the breaker is open: a reset must not leave the email throttled.
-    if let Err(err) = state.account_throttle.clear(email).await {
-        store_failed(state, &err);
+    if let Err(err) = ctx.account_throttle.clear(email).await {
+        store_failed(ctx, &err);
     }
 }
 
-fn store_failed(state: &AppState, err: &StoreError) {
-    state.limiter_breaker.trip();
-    state.metrics.rate_limit_storage_errors.inc();
-    if state.account_throttle_failure_log.allow() {
+fn store_failed(ctx: &Context, err: &StoreError) {
+    ctx.limiter_breaker.trip();
+    ctx.metrics.rate_limit_storage_errors.inc();
+    if ctx.account_throttle_failure_log.allow() {
         tracing::warn!(error = %err, "account throttle store unavailable; failing open");
     }
 }

@@ -6,11 +6,12 @@
 //! Each variant fixes its actor, subject and details, so a caller cannot put a password, a
 //! token, a hash or a `bio` value into the log: the variants carry none.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::service::Context;
 use crate::store::audit_events::{self, NewAuditEvent};
 use crate::store::types::Ts;
 
@@ -299,24 +300,26 @@ impl AuditEvent {
     }
 
     /// The `details` object.
-    pub fn details(&self) -> Value {
+    pub fn details(&self) -> EventDetails<'_> {
         match self {
-            Self::LoginFailed { email, reason, .. } => {
-                json!({"email": email, "reason": reason.as_str()})
-            }
-            Self::AccountThrottled { email, .. } => json!({"email": email}),
-            Self::SessionsRevoked { count, reason, .. } => {
-                json!({"count": count, "reason": reason})
-            }
-            Self::UserUpdated { fields, .. } => json!({"fields": fields}),
+            Self::LoginFailed { email, reason, .. } => EventDetails::LoginFailed {
+                email,
+                reason: reason.as_str(),
+            },
+            Self::AccountThrottled { email, .. } => EventDetails::Email { email },
+            Self::SessionsRevoked { count, reason, .. } => EventDetails::SessionsRevoked {
+                count: *count,
+                reason,
+            },
+            Self::UserUpdated { fields, .. } => EventDetails::Fields { fields },
             Self::RoleCreated { role, .. }
             | Self::RoleUpdated { role, .. }
             | Self::RoleDeleted { role, .. }
             | Self::RoleAssigned { role, .. }
-            | Self::RoleRevoked { role, .. } => json!({"role": role}),
+            | Self::RoleRevoked { role, .. } => EventDetails::Role { role },
             Self::PermissionGranted { permission, .. }
-            | Self::PermissionRevoked { permission, .. } => json!({"permission": permission}),
-            _ => Value::Object(Map::new()),
+            | Self::PermissionRevoked { permission, .. } => EventDetails::Permission { permission },
+            _ => EventDetails::Nothing {},
         }
     }
 
@@ -330,9 +333,37 @@ impl AuditEvent {
             ip_address: client.ip.clone(),
             user_agent: truncated(client.user_agent.as_deref(), USER_AGENT_MAX_CHARS),
             request_id: truncated(client.request_id.as_deref(), REQUEST_ID_MAX_CHARS),
-            details: self.details().to_string(),
+            details: serde_json::to_string(&self.details()).unwrap_or_else(|_| "{}".to_owned()),
         }
     }
+}
+
+/// The event-specific facts of an event, as stored: keys in byte order, like every JSON
+/// object warden writes.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum EventDetails<'a> {
+    LoginFailed {
+        email: &'a str,
+        reason: &'static str,
+    },
+    Email {
+        email: &'a str,
+    },
+    SessionsRevoked {
+        count: u64,
+        reason: &'static str,
+    },
+    Fields {
+        fields: &'a [&'static str],
+    },
+    Role {
+        role: &'a str,
+    },
+    Permission {
+        permission: &'a str,
+    },
+    Nothing {},
 }
 
 fn truncated(value: Option<&str>, max_chars: usize) -> Option<String> {
@@ -354,7 +385,7 @@ fn details_for_log(details: &str) -> String {
 }
 
 /// After the transaction that stored `events` committed: the log lines and the metric.
-pub fn announce(state: &AppState, events: &[NewAuditEvent]) {
+pub fn announce(ctx: &Context, events: &[NewAuditEvent]) {
     for event in events {
         tracing::info!(
             target: LOG_TARGET,
@@ -368,20 +399,16 @@ pub fn announce(state: &AppState, events: &[NewAuditEvent]) {
             details = %details_for_log(&event.details),
             "audit event"
         );
-        state.metrics.audit_event(event.event);
+        ctx.metrics.audit_event(event.event);
     }
 }
 
 /// Record an event that describes no stored change (a failed login, a throttle): its own
 /// insert, then the log line.
-pub async fn record_alone(
-    state: &AppState,
-    event: &AuditEvent,
-    client: &ClientInfo,
-) -> AppResult<()> {
+pub async fn record_alone(ctx: &Context, event: &AuditEvent, client: &ClientInfo) -> AppResult<()> {
     let row = event.stamp(client);
-    audit_events::insert_alone(&state.db, &row).await?;
-    announce(state, std::slice::from_ref(&row));
+    audit_events::insert_alone(&ctx.db, &row).await?;
+    announce(ctx, std::slice::from_ref(&row));
     Ok(())
 }
 

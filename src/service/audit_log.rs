@@ -4,9 +4,9 @@
 
 use crate::domain::{AuditQuery, EventMatch, encode_cursor};
 use crate::error::AppResult;
+use crate::service::Context;
 use crate::service::access;
 use crate::service::auth::Caller;
-use crate::state::AppState;
 use crate::store::audit_events::{self, AuditEventRow, EventFilter};
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
@@ -22,9 +22,9 @@ pub struct AuditPage {
 }
 
 /// `GET /api/v1/admin/audit-events/`.
-pub async fn list(state: &AppState, caller: &Caller, query: &AuditQuery) -> AppResult<AuditPage> {
-    access::require_any(state, caller, &[AUDIT_READ]).await?;
-    Ok(page(&state.db, query).await?)
+pub async fn list(ctx: &Context, caller: &Caller, query: &AuditQuery) -> AppResult<AuditPage> {
+    access::require_any(ctx, caller, &[AUDIT_READ]).await?;
+    Ok(page(&ctx.db, query).await?)
 }
 
 fn filter(query: &AuditQuery) -> EventFilter {

@@ -5,10 +5,10 @@
 
 use crate::error::AppResult;
 use crate::security::password_hash::{DUMMY_HASH, Verification};
+use crate::service::Context;
 use crate::service::account_guard::{self, PasswordCheck};
 use crate::service::audit::ClientInfo;
 use crate::service::hashing;
-use crate::state::AppState;
 use crate::store::users::UserRow;
 
 /// A password submitted for an email; `user` is the account found for it, if any.
@@ -23,20 +23,20 @@ pub struct PasswordAttempt<'a> {
 /// failure. An unknown account costs one verification against a dummy hash, like a known one;
 /// a throttled email costs none (429 before the hash).
 pub async fn check_password(
-    state: &AppState,
+    ctx: &Context,
     attempt: &PasswordAttempt<'_>,
     password: String,
 ) -> AppResult<Option<Verification>> {
-    account_guard::refuse_if_throttled(state, attempt.email).await?;
+    account_guard::refuse_if_throttled(ctx, attempt.email).await?;
     let stored = attempt
         .user
         .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
-    let verification = hashing::verify(state, password, stored).await?;
+    let verification = hashing::verify(ctx, password, stored).await?;
     if attempt.user.is_some() && verification.matched {
         return Ok(Some(verification));
     }
     account_guard::password_check_failed(
-        state,
+        ctx,
         attempt.client,
         attempt.email,
         attempt.user.map(|u| u.id),

@@ -10,12 +10,12 @@ use sha2::{Digest, Sha256};
 use crate::domain::{EmailRequest, PasswordChange, PasswordReset, TokenRequest, ValidationErrors};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
+use crate::service::Context;
 use crate::service::account_guard::{self, PasswordCheck};
 use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::service::credentials::{self, PasswordAttempt};
 use crate::service::hashing;
-use crate::state::AppState;
 use crate::store::account_tokens::{self, NewToken, Purpose, TokenRow};
 use crate::store::types::Ts;
 use crate::store::users::{self, UserRow};
@@ -64,11 +64,11 @@ fn ts_after(secs: i64) -> Ts {
 }
 
 /// The stored token behind a presented one, if it may be used now for `purpose`.
-async fn usable_token(state: &AppState, token: &str, purpose: Purpose) -> AppResult<TokenRow> {
+async fn usable_token(ctx: &Context, token: &str, purpose: Purpose) -> AppResult<TokenRow> {
     if !well_formed(token) {
         return Err(invalid_token());
     }
-    let row = account_tokens::find_by_hash(&state.db, &token_hash(token))
+    let row = account_tokens::find_by_hash(&ctx.db, &token_hash(token))
         .await?
         .ok_or_else(invalid_token)?;
     let owner_email_matches = row
@@ -90,22 +90,27 @@ async fn usable_token(state: &AppState, token: &str, purpose: Purpose) -> AppRes
 
 /// Issue a token of `purpose` and queue its e-mail, unless one was issued less than a minute ago.
 async fn issue_and_send(
-    state: &AppState,
+    ctx: &Context,
     user: &UserRow,
     purpose: Purpose,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    if let Some(last) = account_tokens::last_issued(&state.db, user.id, purpose).await? {
+    if let Some(last) = account_tokens::last_issued(&ctx.db, user.id, purpose).await? {
         if chrono::Utc::now() - last.0 < RESEND_INTERVAL {
             return Ok(());
         }
     }
     let (token, hash) = new_token();
-    let mail = &state.config.mail;
-    let account = &state.config.account;
+    let settings = &ctx.settings;
     let (ttl, template) = match purpose {
-        Purpose::PasswordReset => (account.password_reset_ttl_secs, &mail.password_reset_url),
-        Purpose::EmailVerify => (account.email_verify_ttl_secs, &mail.email_verify_url),
+        Purpose::PasswordReset => (
+            settings.account.password_reset_ttl_secs,
+            &settings.password_reset_url,
+        ),
+        Purpose::EmailVerify => (
+            settings.account.email_verify_ttl_secs,
+            &settings.email_verify_url,
+        ),
     };
     let events: Vec<_> = match purpose {
         Purpose::PasswordReset => vec![AuditEvent::PasswordResetRequested { user_id: user.id }],
@@ -115,7 +120,7 @@ async fn issue_and_send(
     .map(|event| event.stamp(client))
     .collect();
     account_tokens::issue(
-        &state.db,
+        &ctx.db,
         &NewToken {
             user_id: user.id,
             purpose,
@@ -127,32 +132,32 @@ async fn issue_and_send(
         &events,
     )
     .await?;
-    audit::announce(state, &events);
+    audit::announce(ctx, &events);
     let link = messages::link(template, &token);
     let message = match purpose {
         Purpose::PasswordReset => messages::password_reset(user.id, &user.email, &link, ttl),
         Purpose::EmailVerify => messages::email_verify(user.id, &user.email, &link, ttl),
     };
-    state.mailer.queue(message);
+    ctx.mailer.queue(message);
     Ok(())
 }
 
 /// Run the lookup and the token write after the answer, so that neither the status nor the
 /// latency says whether the address has an account.
-fn in_background(state: &AppState, email: String, purpose: Purpose, client: &ClientInfo) {
-    if !state.mailer.enabled() {
+fn in_background(ctx: &Context, email: String, purpose: Purpose, client: &ClientInfo) {
+    if !ctx.mailer.enabled() {
         return;
     }
-    let (state, client) = (state.clone(), client.clone());
+    let (ctx, client) = (ctx.clone(), client.clone());
     tokio::spawn(async move {
         let outcome = async {
-            let Some(user) = users::find_for_login(&state.db, &email).await? else {
+            let Some(user) = users::find_for_login(&ctx.db, &email).await? else {
                 return Ok(());
             };
             if !user.active() || (purpose == Purpose::EmailVerify && user.email_verified) {
                 return Ok(());
             }
-            issue_and_send(&state, &user, purpose, &client).await
+            issue_and_send(&ctx, &user, purpose, &client).await
         }
         .await;
         if let Err(err) = outcome {
@@ -162,9 +167,9 @@ fn in_background(state: &AppState, email: String, purpose: Purpose, client: &Cli
 }
 
 /// `forgot`: always accepted; a reset link goes out only to a live, active account.
-pub fn request_password_reset(state: &AppState, request: EmailRequest, client: &ClientInfo) {
+pub fn request_password_reset(ctx: &Context, request: EmailRequest, client: &ClientInfo) {
     in_background(
-        state,
+        ctx,
         request.email.as_str().to_string(),
         Purpose::PasswordReset,
         client,
@@ -172,9 +177,9 @@ pub fn request_password_reset(state: &AppState, request: EmailRequest, client: &
 }
 
 /// `verify/request`: always accepted; a link goes out only to an unverified live account.
-pub fn request_verification(state: &AppState, request: EmailRequest, client: &ClientInfo) {
+pub fn request_verification(ctx: &Context, request: EmailRequest, client: &ClientInfo) {
     in_background(
-        state,
+        ctx,
         request.email.as_str().to_string(),
         Purpose::EmailVerify,
         client,
@@ -182,22 +187,21 @@ pub fn request_verification(state: &AppState, request: EmailRequest, client: &Cl
 }
 
 /// After registration (when enabled): send the new account its verification link.
-pub fn after_registration(state: &AppState, user: &UserRow, client: &ClientInfo) {
-    if state.config.account.send_verification_on_register {
-        in_background(state, user.email.clone(), Purpose::EmailVerify, client);
+pub fn after_registration(ctx: &Context, user: &UserRow, client: &ClientInfo) {
+    if ctx.settings.account.send_verification_on_register {
+        in_background(ctx, user.email.clone(), Purpose::EmailVerify, client);
     }
 }
 
-fn queue_password_changed(state: &AppState, user_id: i32, email: &str, client_ip: Option<&str>) {
+fn queue_password_changed(ctx: &Context, user_id: i32, email: &str, client_ip: Option<&str>) {
     let at = Ts::now().to_api();
-    state
-        .mailer
+    ctx.mailer
         .queue(messages::password_changed(user_id, email, &at, client_ip));
 }
 
 /// Change the caller's password; every other session is revoked. Returns how many.
 pub async fn change_password(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     request: PasswordChange,
     client: &ClientInfo,
@@ -209,7 +213,7 @@ pub async fn change_password(
         purpose: PasswordCheck::PasswordChange,
     };
     let checked =
-        credentials::check_password(state, &attempt, request.current_password.clone()).await?;
+        credentials::check_password(ctx, &attempt, request.current_password.clone()).await?;
     if checked.is_none() {
         return Err(field_error(
             "current_password",
@@ -222,30 +226,30 @@ pub async fn change_password(
             "New password must be different from the current password",
         ));
     }
-    let new_hash = hashing::hash(state, request.new_password.into_inner()).await?;
+    let new_hash = hashing::hash(ctx, request.new_password.into_inner()).await?;
     let user_id = caller.user.id;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     users::set_password(&mut tx, user_id, &new_hash).await?;
     let revoked =
         sessions::revoke_others(&mut tx, user_id, caller.session_id, "password_changed").await?;
     let events = [AuditEvent::PasswordChanged { user_id }.stamp(client)];
     audit_events::insert_in(&mut tx, &events).await?;
     tx.commit().await?;
-    audit::announce(state, &events);
-    count_revoked(state, "password_changed", revoked);
-    queue_password_changed(state, user_id, &caller.user.email, client.ip.as_deref());
+    audit::announce(ctx, &events);
+    count_revoked(ctx, "password_changed", revoked);
+    queue_password_changed(ctx, user_id, &caller.user.email, client.ip.as_deref());
     Ok(revoked)
 }
 
 /// Set a new password with a reset token; every session of the user is revoked.
 pub async fn reset_password(
-    state: &AppState,
+    ctx: &Context,
     request: PasswordReset,
     client: &ClientInfo,
 ) -> AppResult<u64> {
-    let token = usable_token(state, &request.token, Purpose::PasswordReset).await?;
-    let new_hash = hashing::hash(state, request.new_password.into_inner()).await?;
-    let mut tx = state.db.begin().await?;
+    let token = usable_token(ctx, &request.token, Purpose::PasswordReset).await?;
+    let new_hash = hashing::hash(ctx, request.new_password.into_inner()).await?;
+    let mut tx = ctx.db.begin().await?;
     if !account_tokens::consume(&mut tx, token.id.0).await? {
         return Err(invalid_token());
     }
@@ -261,22 +265,22 @@ pub async fn reset_password(
     .stamp(client)];
     audit_events::insert_in(&mut tx, &events).await?;
     tx.commit().await?;
-    audit::announce(state, &events);
+    audit::announce(ctx, &events);
     // The reset proved ownership of the address: its failed logins no longer count.
-    account_guard::clear(state, &token.email).await;
-    count_revoked(state, "password_reset", revoked);
-    queue_password_changed(state, token.user_id, &token.email, client.ip.as_deref());
+    account_guard::clear(ctx, &token.email).await;
+    count_revoked(ctx, "password_reset", revoked);
+    queue_password_changed(ctx, token.user_id, &token.email, client.ip.as_deref());
     Ok(revoked)
 }
 
 /// Record the address of a verification token as verified.
 pub async fn verify_email(
-    state: &AppState,
+    ctx: &Context,
     request: TokenRequest,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    let token = usable_token(state, &request.token, Purpose::EmailVerify).await?;
-    let mut tx = state.db.begin().await?;
+    let token = usable_token(ctx, &request.token, Purpose::EmailVerify).await?;
+    let mut tx = ctx.db.begin().await?;
     if !account_tokens::consume(&mut tx, token.id.0).await? {
         return Err(invalid_token());
     }
@@ -287,14 +291,13 @@ pub async fn verify_email(
     .stamp(client)];
     audit_events::insert_in(&mut tx, &events).await?;
     tx.commit().await?;
-    audit::announce(state, &events);
+    audit::announce(ctx, &events);
     Ok(())
 }
 
-pub(crate) fn count_revoked(state: &AppState, reason: &'static str, revoked: u64) {
+pub(crate) fn count_revoked(ctx: &Context, reason: &'static str, revoked: u64) {
     if revoked > 0 {
-        state
-            .metrics
+        ctx.metrics
             .sessions_revoked
             .get_or_create(&crate::metrics::ReasonLabel { reason })
             .inc_by(revoked);

@@ -1,9 +1,7 @@
-//! `/admin/roles`: listing, reading, creating, updating and soft-deleting roles (§5.12–§5.16),
-//! each mutation behind the escalation guard of §3.7.
+//! Roles: listing, reading, creating, updating and soft-deleting them, each change behind the
+//! escalation guard (docs/architecture.md, "Authorization").
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use serde_json::{Value, json};
 
 use crate::domain::{RoleCreate, RoleListQuery, RoleUpdate};
 use crate::error::{AppError, AppResult};
@@ -11,29 +9,25 @@ use crate::security::permission;
 use crate::service::access::{self, GRANT, REVOKE};
 use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
-use crate::state::AppState;
+use crate::service::{Context, Listing};
 use crate::store::rbac::{self, RoleRow};
 use crate::store::roles::{self, NewRole, RoleChanges};
 use crate::store::{DbClass, permissions};
 
-/// The role object (§4.2); `permissions` only when the route includes it.
-pub fn role_json(role: &RoleRow, permissions: Option<&[String]>) -> Value {
-    let mut value = json!({
-        "id": role.id,
-        "name": role.name,
-        "display_name": role.display_name,
-        "description": role.description,
-        "is_system_role": role.is_system_role,
-        "parent_role_id": role.parent_role_id,
-        "parent_role_name": role.parent_role_name,
-        "is_deleted": role.is_deleted,
-        "created_at": role.created_at.to_api(),
-        "updated_at": role.updated_at.to_api(),
-    });
-    if let (Some(names), Value::Object(fields)) = (permissions, &mut value) {
-        fields.insert("permissions".into(), json!(names));
-    }
-    value
+/// A role and, where the route includes them, its own permissions (sorted).
+#[derive(Debug)]
+pub struct RoleEntry {
+    pub role: RoleRow,
+    pub permissions: Option<Vec<String>>,
+}
+
+/// A role with its own permissions, all it confers (own and inherited) and the inherited ones.
+#[derive(Debug)]
+pub struct RoleDetail {
+    pub role: RoleRow,
+    pub own: Vec<String>,
+    pub all: Vec<String>,
+    pub inherited: Vec<String>,
 }
 
 /// Group `(role_id, name)` pairs into sorted name lists per role.
@@ -57,70 +51,67 @@ fn not_found_plain(name: &str) -> AppError {
 }
 
 /// The role object with its own permissions, re-read after a write.
-async fn reread(state: &AppState, role_id: i32) -> AppResult<Value> {
-    let role = roles::by_id(&state.db, role_id)
+async fn reread(ctx: &Context, role_id: i32) -> AppResult<RoleEntry> {
+    let role = roles::by_id(&ctx.db, role_id)
         .await?
         .ok_or_else(|| AppError::internal("role", "role vanished after write"))?;
-    let own = roles::own_permissions(&state.db, role_id).await?;
-    Ok(role_json(&role, Some(&own)))
+    let own = roles::own_permissions(&ctx.db, role_id).await?;
+    Ok(RoleEntry {
+        role,
+        permissions: Some(own),
+    })
 }
 
-pub struct RolePage {
-    pub items: Vec<Value>,
-    pub total: u64,
-}
-
-pub async fn list(state: &AppState, caller: &Caller, query: &RoleListQuery) -> AppResult<RolePage> {
-    access::require_any(state, caller, &["roles:list", "roles:read"]).await?;
+pub async fn list(
+    ctx: &Context,
+    caller: &Caller,
+    query: &RoleListQuery,
+) -> AppResult<Listing<RoleEntry>> {
+    access::require_any(ctx, caller, &["roles:list", "roles:read"]).await?;
     let (limit, offset) = (query.page.limit(), query.page.offset());
-    let (total, rows) = roles::page(&state.db, query.include_system, limit, offset).await?;
+    let (total, rows) = roles::page(&ctx.db, query.include_system, limit, offset).await?;
     let mut owned = if query.include_permissions {
-        group_by_role(
-            roles::page_permissions(&state.db, query.include_system, limit, offset).await?,
-        )
+        group_by_role(roles::page_permissions(&ctx.db, query.include_system, limit, offset).await?)
     } else {
         BTreeMap::new()
     };
     let items = rows
-        .iter()
+        .into_iter()
         .map(|role| {
-            let own = query
+            let permissions = query
                 .include_permissions
                 .then(|| owned.remove(&role.id).unwrap_or_default());
-            role_json(role, own.as_deref())
+            RoleEntry { role, permissions }
         })
         .collect();
-    Ok(RolePage {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    Ok(Listing::new(items, total))
 }
 
-pub async fn get(state: &AppState, caller: &Caller, name: &str) -> AppResult<Value> {
-    access::require_any(state, caller, &["roles:read"]).await?;
-    let role = roles::live_by_name(&state.db, name)
+pub async fn get(ctx: &Context, caller: &Caller, name: &str) -> AppResult<RoleDetail> {
+    access::require_any(ctx, caller, &["roles:read"]).await?;
+    let role = roles::live_by_name(&ctx.db, name)
         .await?
         .ok_or_else(|| not_found_quoted(name))?;
-    let own = roles::own_permissions(&state.db, role.id).await?;
+    let own = roles::own_permissions(&ctx.db, role.id).await?;
     let inherited_all = match role.parent_role_id {
-        Some(parent) => roles::chain_permissions(&state.db, parent, role.id).await?,
+        Some(parent) => roles::chain_permissions(&ctx.db, parent, role.id).await?,
         None => Vec::new(),
     };
     let all: BTreeSet<String> = own.iter().chain(&inherited_all).cloned().collect();
-    let inherited: Vec<&String> = all.iter().filter(|p| !own.contains(p)).collect();
-    let mut value = role_json(&role, Some(&own));
-    if let Value::Object(fields) = &mut value {
-        fields.insert("all_permissions".into(), json!(all));
-        fields.insert("inherited_permissions".into(), json!(inherited));
-    }
-    Ok(value)
+    let inherited = all.iter().filter(|p| !own.contains(p)).cloned().collect();
+    Ok(RoleDetail {
+        role,
+        own,
+        all: all.into_iter().collect(),
+        inherited,
+    })
 }
 
 /// Live permission ids for `names`, in order; the first unknown name is returned as the error.
-async fn resolve_all(state: &AppState, names: &[String]) -> AppResult<Result<Vec<i32>, String>> {
+async fn resolve_all(ctx: &Context, names: &[String]) -> AppResult<Result<Vec<i32>, String>> {
     let mut ids = Vec::with_capacity(names.len());
     for name in names {
-        match permissions::live_by_name(&state.db, name).await? {
+        match permissions::live_by_name(&ctx.db, name).await? {
             Some(found) => ids.push(found.id),
             None => return Ok(Err(name.clone())),
         }
@@ -129,35 +120,35 @@ async fn resolve_all(state: &AppState, names: &[String]) -> AppResult<Result<Vec
 }
 
 pub async fn create(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     input: RoleCreate,
     client: &ClientInfo,
-) -> AppResult<Value> {
-    let (held, lock) = access::require_serialized(state, caller, &["roles:create"]).await?;
+) -> AppResult<RoleEntry> {
+    let (held, lock) = access::require_serialized(ctx, caller, &["roles:create"]).await?;
     let name = input.name.as_str();
     let conflict = || AppError::Conflict(format!("Role '{name}' already exists"));
-    if rbac::role_by_name_any(&state.db, name).await?.is_some() {
+    if rbac::role_by_name_any(&ctx.db, name).await?.is_some() {
         return Err(conflict());
     }
     let parent = match &input.parent_role {
         Some(parent) => Some(
-            roles::live_by_name(&state.db, parent)
+            roles::live_by_name(&ctx.db, parent)
                 .await?
                 .ok_or_else(|| not_found_plain(parent))?,
         ),
         None => None,
     };
-    let permission_ids = resolve_all(state, &input.permissions)
+    let permission_ids = resolve_all(ctx, &input.permissions)
         .await?
         .map_err(|missing| {
             AppError::ResourceNotFound(format!("Permission not found: {missing}"))
         })?;
     let mut conferred = input.permissions.clone();
     if let Some(parent) = &parent {
-        conferred.extend(roles::chain_permissions(&state.db, parent.id, 0).await?);
+        conferred.extend(roles::chain_permissions(&ctx.db, parent.id, 0).await?);
     }
-    access::guard(state, &held, &conferred, GRANT)?;
+    access::guard(ctx, &held, &conferred, GRANT)?;
     let new = NewRole {
         name,
         display_name: &input.display_name,
@@ -170,18 +161,18 @@ pub async fn create(
         role: name.to_owned(),
     };
     let events = [event.stamp(client)];
-    let id = match roles::insert(&state.db, &new, &events).await {
+    let id = match roles::insert(&ctx.db, &new, &events).await {
         Err(err) if err.class() == DbClass::Unique => return Err(conflict()),
         other => other?,
     };
     lock.release().await;
-    audit::announce(state, &events);
-    reread(state, id).await
+    audit::announce(ctx, &events);
+    reread(ctx, id).await
 }
 
 /// The parent an update asks for: `Ok(None)` = keep, `Ok(Some(None))` = clear.
 async fn requested_parent(
-    state: &AppState,
+    ctx: &Context,
     role: &RoleRow,
     update: &RoleUpdate,
 ) -> AppResult<Option<Option<i32>>> {
@@ -191,10 +182,10 @@ async fn requested_parent(
     if update.clears_parent() {
         return Ok(Some(None));
     }
-    let parent = roles::live_by_name(&state.db, parent_name)
+    let parent = roles::live_by_name(&ctx.db, parent_name)
         .await?
         .ok_or_else(|| not_found_plain(parent_name))?;
-    if roles::is_self_or_descendant(&state.db, role.id, parent.id).await? {
+    if roles::is_self_or_descendant(&ctx.db, role.id, parent.id).await? {
         return Err(AppError::BadRequest(format!(
             "Setting parent role '{parent_name}' would create a cycle"
         )));
@@ -203,10 +194,10 @@ async fn requested_parent(
 }
 
 /// Live permission ids and names of the requested set; unknown or deleted names are skipped.
-async fn resolve_known(state: &AppState, names: &[String]) -> AppResult<(Vec<i32>, Vec<String>)> {
+async fn resolve_known(ctx: &Context, names: &[String]) -> AppResult<(Vec<i32>, Vec<String>)> {
     let (mut ids, mut known) = (Vec::new(), Vec::new());
     for name in names {
-        if let Some(found) = permissions::live_by_name(&state.db, name).await? {
+        if let Some(found) = permissions::live_by_name(&ctx.db, name).await? {
             ids.push(found.id);
             known.push(found.name);
         }
@@ -216,9 +207,10 @@ async fn resolve_known(state: &AppState, names: &[String]) -> AppResult<(Vec<i32
     Ok((ids, known))
 }
 
-/// §3.7 update row: check the symmetric difference; GRANT if a missing one would be gained.
+/// An update gains and loses permissions: the caller must hold every one that changes; the
+/// refusal says "grant" when a missing one would be gained, "revoke" otherwise.
 fn guard_update(
-    state: &AppState,
+    ctx: &Context,
     held: &[String],
     before: &BTreeSet<String>,
     after: &BTreeSet<String>,
@@ -233,40 +225,40 @@ fn guard_update(
     } else {
         REVOKE
     };
-    access::guard(state, held, &changed, message)
+    access::guard(ctx, held, &changed, message)
 }
 
 pub async fn update(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     name: &str,
     input: RoleUpdate,
     client: &ClientInfo,
-) -> AppResult<Value> {
-    let (held, lock) = access::require_serialized(state, caller, &["roles:update"]).await?;
-    let role = roles::live_by_name(&state.db, name)
+) -> AppResult<RoleEntry> {
+    let (held, lock) = access::require_serialized(ctx, caller, &["roles:update"]).await?;
+    let role = roles::live_by_name(&ctx.db, name)
         .await?
         .ok_or_else(|| not_found_plain(name))?;
-    let parent_id = requested_parent(state, &role, &input)
+    let parent_id = requested_parent(ctx, &role, &input)
         .await?
         .unwrap_or(role.parent_role_id);
-    let own_before = roles::own_permissions(&state.db, role.id).await?;
+    let own_before = roles::own_permissions(&ctx.db, role.id).await?;
     let (permission_ids, own_after) = match &input.permissions {
         Some(names) => {
-            let (ids, known) = resolve_known(state, names).await?;
+            let (ids, known) = resolve_known(ctx, names).await?;
             (Some(ids), known)
         }
         None => (None, own_before.clone()),
     };
-    let before: BTreeSet<String> = roles::chain_permissions(&state.db, role.id, 0)
+    let before: BTreeSet<String> = roles::chain_permissions(&ctx.db, role.id, 0)
         .await?
         .into_iter()
         .collect();
     let mut after: BTreeSet<String> = own_after.iter().cloned().collect();
     if let Some(parent) = parent_id {
-        after.extend(roles::chain_permissions(&state.db, parent, role.id).await?);
+        after.extend(roles::chain_permissions(&ctx.db, parent, role.id).await?);
     }
-    guard_update(state, &held, &before, &after)?;
+    guard_update(ctx, &held, &before, &after)?;
     let display_name = input
         .display_name
         .unwrap_or_else(|| role.display_name.clone());
@@ -287,20 +279,20 @@ pub async fn update(
         role: name.to_owned(),
     };
     let events = [event.stamp(client)];
-    if roles::update(&state.db, &role, &changes, &events).await? {
-        audit::announce(state, &events);
+    if roles::update(&ctx.db, &role, &changes, &events).await? {
+        audit::announce(ctx, &events);
     }
-    reread(state, role.id).await
+    reread(ctx, role.id).await
 }
 
 pub async fn delete(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     name: &str,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    let (held, lock) = access::require_serialized(state, caller, &["roles:delete"]).await?;
-    let role = roles::live_by_name(&state.db, name)
+    let (held, lock) = access::require_serialized(ctx, caller, &["roles:delete"]).await?;
+    let role = roles::live_by_name(&ctx.db, name)
         .await?
         .ok_or_else(|| not_found_quoted(name))?;
     if role.is_system_role {
@@ -308,17 +300,17 @@ pub async fn delete(
             "Cannot delete system role '{name}'"
         )));
     }
-    let effective = roles::chain_permissions(&state.db, role.id, 0).await?;
-    access::guard(state, &held, &effective, REVOKE)?;
+    let effective = roles::chain_permissions(&ctx.db, role.id, 0).await?;
+    access::guard(ctx, &held, &effective, REVOKE)?;
     let event = AuditEvent::RoleDeleted {
         caller_id: caller.user.id,
         role: name.to_owned(),
     };
     let events = [event.stamp(client)];
-    if !roles::soft_delete(&state.db, role.id, &events).await? {
+    if !roles::soft_delete(&ctx.db, role.id, &events).await? {
         return Err(not_found_quoted(name));
     }
     lock.release().await;
-    audit::announce(state, &events);
+    audit::announce(ctx, &events);
     Ok(())
 }

@@ -5,11 +5,11 @@ use uuid::Uuid;
 
 use crate::domain::UserIdParam;
 use crate::error::{AppError, AppResult};
+use crate::service::Context;
 use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
 use crate::service::recovery::count_revoked;
 use crate::service::{access, users};
-use crate::state::AppState;
 use crate::store::sessions::{self, SessionRow};
 use crate::store::{Tx, audit_events};
 
@@ -25,7 +25,7 @@ fn session_not_found() -> AppError {
 
 /// Record `auth.sessions_revoked` in the revocation's transaction, commit, then log and count.
 async fn commit_revocation(
-    state: &AppState,
+    ctx: &Context,
     mut tx: Tx,
     caller: &Caller,
     owner_id: i32,
@@ -42,17 +42,17 @@ async fn commit_revocation(
     let events = [event.stamp(client)];
     audit_events::insert_in(&mut tx, &events).await?;
     tx.commit().await?;
-    audit::announce(state, &events);
-    count_revoked(state, reason, revoked);
+    audit::announce(ctx, &events);
+    count_revoked(ctx, reason, revoked);
     Ok(())
 }
 
 async fn live_sessions(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     user_id: i32,
 ) -> AppResult<Vec<SessionInfo>> {
-    let rows = sessions::list_live(&state.db, user_id).await?;
+    let rows = sessions::list_live(&ctx.db, user_id).await?;
     Ok(rows
         .into_iter()
         .map(|row| SessionInfo {
@@ -63,36 +63,32 @@ async fn live_sessions(
 }
 
 /// The caller's own live sessions.
-pub async fn list_own(state: &AppState, caller: &Caller) -> AppResult<Vec<SessionInfo>> {
-    live_sessions(state, caller, caller.user.id).await
+pub async fn list_own(ctx: &Context, caller: &Caller) -> AppResult<Vec<SessionInfo>> {
+    live_sessions(ctx, caller, caller.user.id).await
 }
 
 /// Revoke one of the caller's live sessions (the current one included: a logout).
 pub async fn revoke_own(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     session_id: &str,
     client: &ClientInfo,
 ) -> AppResult<()> {
     let id = Uuid::parse_str(session_id).map_err(|_| session_not_found())?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     if !sessions::revoke_owned(&mut tx, caller.user.id, id, "user_revoked").await? {
         return Err(session_not_found());
     }
-    commit_revocation(state, tx, caller, caller.user.id, "user_revoked", 1, client).await
+    commit_revocation(ctx, tx, caller, caller.user.id, "user_revoked", 1, client).await
 }
 
 /// Revoke every live session of the caller except the current one.
-pub async fn revoke_others(
-    state: &AppState,
-    caller: &Caller,
-    client: &ClientInfo,
-) -> AppResult<u64> {
-    let mut tx = state.db.begin().await?;
+pub async fn revoke_others(ctx: &Context, caller: &Caller, client: &ClientInfo) -> AppResult<u64> {
+    let mut tx = ctx.db.begin().await?;
     let revoked =
         sessions::revoke_others(&mut tx, caller.user.id, caller.session_id, "user_revoked").await?;
     commit_revocation(
-        state,
+        ctx,
         tx,
         caller,
         caller.user.id,
@@ -106,20 +102,20 @@ pub async fn revoke_others(
 
 /// A user's live sessions: self, or `users:read` (checked before the user is looked up).
 pub async fn list_for_user(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     id: &UserIdParam,
 ) -> AppResult<Vec<SessionInfo>> {
     if !users::is_self(caller, id) {
-        access::require_any(state, caller, &["users:read"]).await?;
+        access::require_any(ctx, caller, &["users:read"]).await?;
     }
-    let target = users::existing(state, id).await?;
-    live_sessions(state, caller, target.id).await
+    let target = users::existing(ctx, id).await?;
+    live_sessions(ctx, caller, target.id).await
 }
 
 /// Revoke all of a user's live sessions: self, or `users:update` plus the target guard.
 pub async fn revoke_for_user(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     id: &UserIdParam,
     client: &ClientInfo,
@@ -128,15 +124,15 @@ pub async fn revoke_for_user(
     let held = if own {
         None
     } else {
-        Some(access::require_any(state, caller, &["users:update"]).await?)
+        Some(access::require_any(ctx, caller, &["users:update"]).await?)
     };
-    let target = users::existing(state, id).await?;
+    let target = users::existing(ctx, id).await?;
     if let Some(held) = &held {
-        access::guard_target(state, held, target.id).await?;
+        access::guard_target(ctx, held, target.id).await?;
     }
     let reason = if own { "user_revoked" } else { "admin_revoked" };
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     let revoked = sessions::revoke_all_live(&mut tx, target.id, reason).await?;
-    commit_revocation(state, tx, caller, target.id, reason, revoked, client).await?;
+    commit_revocation(ctx, tx, caller, target.id, reason, revoked, client).await?;
     Ok(revoked)
 }

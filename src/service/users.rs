@@ -1,13 +1,16 @@
-//! `/users`: listing, reading, updating and soft-deleting accounts with the self-or-permission
-//! rules of §3.6 and the target guard of §3.7.
+//! Accounts: creating them (registration and the command line), listing, reading, updating and
+//! soft-deleting them. A user may read and edit their own profile without a permission; acting
+//! on another account's state also needs every permission that account holds (the target guard).
 
-use crate::domain::{UserIdParam, UserListQuery, UserUpdate};
+use crate::domain::{NewUser, UserIdParam, UserListQuery, UserUpdate};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
 use crate::service::audit::{self, AuditEvent, ClientInfo};
 use crate::service::auth::Caller;
-use crate::state::AppState;
-use crate::store::users::{self, UserPatch, UserRow};
+use crate::service::hashing;
+use crate::service::{Context, Listing};
+use crate::store::email_verifications;
+use crate::store::users::{self, NewUserRow, UserPatch, UserRow};
 
 fn not_found(id: &UserIdParam) -> AppError {
     AppError::ResourceNotFound(format!("User with id={} not found", id.digits()))
@@ -18,44 +21,40 @@ pub(crate) fn is_self(caller: &Caller, id: &UserIdParam) -> bool {
 }
 
 /// The live user behind a path id, or 404.
-pub async fn existing(state: &AppState, id: &UserIdParam) -> AppResult<UserRow> {
+pub async fn existing(ctx: &Context, id: &UserIdParam) -> AppResult<UserRow> {
     let UserIdParam::Id(n) = id else {
         return Err(not_found(id));
     };
-    users::find_live_by_id(&state.db, *n)
+    users::find_live_by_id(&ctx.db, *n)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
-pub struct UserPage {
-    pub items: Vec<UserRow>,
-    pub total: u64,
-}
-
-pub async fn list(state: &AppState, caller: &Caller, query: &UserListQuery) -> AppResult<UserPage> {
-    access::require_any(state, caller, &["users:list"]).await?;
-    let total = users::count(&state.db, query.include_deleted).await?;
+pub async fn list(
+    ctx: &Context,
+    caller: &Caller,
+    query: &UserListQuery,
+) -> AppResult<Listing<UserRow>> {
+    access::require_any(ctx, caller, &["users:list"]).await?;
+    let total = users::count(&ctx.db, query.include_deleted).await?;
     let rows = users::page(
-        &state.db,
+        &ctx.db,
         query.include_deleted,
         query.page.limit(),
         query.page.offset(),
     )
     .await?;
-    Ok(UserPage {
-        items: rows,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    Ok(Listing::new(rows, total))
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: &UserIdParam) -> AppResult<UserRow> {
+pub async fn get(ctx: &Context, caller: &Caller, id: &UserIdParam) -> AppResult<UserRow> {
     if is_self(caller, id) {
         // perf: the authentication query of this request has just read this row (live, not
         // deleted); reading it again is a second round trip for the same data.
         return Ok(caller.user.clone());
     }
-    access::require_any(state, caller, &["users:read"]).await?;
-    existing(state, id).await
+    access::require_any(ctx, caller, &["users:read"]).await?;
+    existing(ctx, id).await
 }
 
 /// The present fields of the body, as stored text; absent fields stay out of the write.
@@ -130,7 +129,7 @@ fn update_events(
 }
 
 pub async fn update(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     id: &UserIdParam,
     update: UserUpdate,
@@ -141,17 +140,17 @@ pub async fn update(
     let (held, lock) = match (own_profile, guarded) {
         (true, _) => (None, None),
         (false, false) => (
-            Some(access::require_any(state, caller, &["users:update"]).await?),
+            Some(access::require_any(ctx, caller, &["users:update"]).await?),
             None,
         ),
         (false, true) => {
-            let (held, lock) = access::require_serialized(state, caller, &["users:update"]).await?;
+            let (held, lock) = access::require_serialized(ctx, caller, &["users:update"]).await?;
             (Some(held), Some(lock))
         }
     };
-    let current = existing(state, id).await?;
+    let current = existing(ctx, id).await?;
     if let (Some(held), true) = (&held, guarded) {
-        access::guard_target(state, held, current.id).await?;
+        access::guard_target(ctx, held, current.id).await?;
     }
     let deactivating = update.is_active == Some(false);
     let revoke = deactivating.then_some("user_deactivated");
@@ -162,7 +161,7 @@ pub async fn update(
         .iter()
         .map(|event| event.stamp(client))
         .collect();
-    let mut updated = users::update_profile(&state.db, current.id, &patch, revoke, &events)
+    let mut updated = users::update_profile(&ctx.db, current.id, &patch, revoke, &events)
         .await?
         .ok_or_else(|| not_found(id))?;
     // A profile update never changes the address, so its verification stands.
@@ -171,14 +170,14 @@ pub async fn update(
         lock.release().await;
     }
     if deactivating {
-        state.metrics.session_revoked("user_deactivated");
+        ctx.metrics.session_revoked("user_deactivated");
     }
-    audit::announce(state, &events);
+    audit::announce(ctx, &events);
     Ok(updated)
 }
 
 pub async fn delete(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     id: &UserIdParam,
     client: &ClientInfo,
@@ -186,25 +185,98 @@ pub async fn delete(
     let (held, lock) = if is_self(caller, id) {
         (None, None)
     } else {
-        let (held, lock) = access::require_serialized(state, caller, &["users:delete"]).await?;
+        let (held, lock) = access::require_serialized(ctx, caller, &["users:delete"]).await?;
         (Some(held), Some(lock))
     };
-    let current = existing(state, id).await?;
+    let current = existing(ctx, id).await?;
     if let Some(held) = &held {
-        access::guard_target(state, held, current.id).await?;
+        access::guard_target(ctx, held, current.id).await?;
     }
     let event = AuditEvent::UserDeleted {
         caller_id: caller.user.id,
         target_id: current.id,
     };
     let events = [event.stamp(client)];
-    if !users::soft_delete(&state.db, current.id, &events).await? {
+    if !users::soft_delete(&ctx.db, current.id, &events).await? {
         return Err(not_found(id));
     }
     if let Some(lock) = lock {
         lock.release().await;
     }
-    state.metrics.session_revoked("user_deleted");
-    audit::announce(state, &events);
+    ctx.metrics.session_revoked("user_deleted");
+    audit::announce(ctx, &events);
     Ok(current.id)
+}
+
+/// What a new account gets besides its row.
+pub struct Enrolment<'a> {
+    /// Roles to assign; a missing or deleted one is skipped with a warning.
+    pub roles: &'a [String],
+    /// The request that registered the account: `user.registered` is recorded with it. `None`
+    /// from the command line, whose operator's shell is not a request (the command prints what
+    /// it did instead).
+    pub client: Option<&'a ClientInfo>,
+    /// The operator typed the address, so it counts as verified.
+    pub email_verified: bool,
+}
+
+fn username_exists() -> AppError {
+    AppError::AlreadyExists("Username already exists".into())
+}
+
+fn email_exists() -> AppError {
+    AppError::AlreadyExists("Email already exists".into())
+}
+
+/// A new account (registration, `create-admin`, `seed`): uniqueness checks, the hash, then one
+/// transaction for the user, its roles and its audit event. A concurrent registration that wins
+/// the race after the checks is reported like a failed check.
+pub async fn create(
+    ctx: &Context,
+    new_user: &NewUser,
+    enrolment: Enrolment<'_>,
+) -> AppResult<UserRow> {
+    if users::username_taken(&ctx.db, new_user.username.as_str()).await? {
+        return Err(username_exists());
+    }
+    if users::email_taken(&ctx.db, new_user.email.as_str()).await? {
+        return Err(email_exists());
+    }
+    let password_hash = hashing::hash(ctx, new_user.password.as_str().to_string()).await?;
+    let row = NewUserRow {
+        username: new_user.username.as_str(),
+        email: new_user.email.as_str(),
+        password_hash: &password_hash,
+        first_name: new_user.first_name.as_str(),
+        middle_name: new_user.middle_name.as_ref().map(|n| n.as_str()),
+        last_name: new_user.last_name.as_ref().map(|n| n.as_str()),
+        bio: new_user.bio.as_ref().map(|b| b.as_str()),
+    };
+    let audit = |user: &UserRow| match enrolment.client {
+        Some(client) => vec![AuditEvent::UserRegistered { user_id: user.id }.stamp(client)],
+        None => Vec::new(),
+    };
+    let inserted = match users::insert_with_roles(&ctx.db, &row, enrolment.roles, audit).await {
+        Ok(inserted) => inserted,
+        Err(err) if err.is_unique_violation() => {
+            let which = err.constraint().unwrap_or_default();
+            return Err(if which.contains("username") {
+                username_exists()
+            } else {
+                email_exists()
+            });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let user = inserted.row;
+    if !inserted.skipped_roles.is_empty() {
+        tracing::warn!(user_id = user.id, skipped_roles = %inserted.skipped_roles.join(","), "default roles not found; skipped");
+    }
+    audit::announce(ctx, &inserted.events);
+    if enrolment.email_verified {
+        let mut tx = ctx.db.begin().await?;
+        email_verifications::record(&mut tx, user.id, &user.email).await?;
+        tx.commit().await?;
+    }
+    Ok(user)
 }

@@ -1,7 +1,6 @@
-//! Database errors and their classification (§1.7): unreachable, schema missing, data,
-//! integrity, other. The class decides status, code and message of the API answer.
-
-use axum::http::StatusCode;
+//! Database errors and their classification: unreachable, schema missing, data, integrity,
+//! other. The class decides the code and message of the API answer; its HTTP status is the
+//! HTTP layer's business (`error::AppError::status`).
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -26,16 +25,6 @@ pub enum DbClass {
 }
 
 impl DbClass {
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Data => StatusCode::BAD_REQUEST,
-            Self::Unique | Self::ForeignKey | Self::NotNull | Self::OtherIntegrity => {
-                StatusCode::CONFLICT
-            }
-            Self::SchemaMissing | Self::Other => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
     pub fn code(self) -> &'static str {
         match self {
             Self::Data => "BAD_REQUEST",

@@ -4,7 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use super::operations::{AUTH, Auth, Body, Operation, USER_404, USERS};
-use super::schemas::reference;
+use super::schemas::view_schema;
+use crate::domain::limits::{PASSWORD_MAX, PASSWORD_MIN};
+use crate::http::views::{SessionListView, SessionView, SessionsRevokedView};
 
 const INVALID_TOKEN_400: (u16, &str) = (
     400,
@@ -139,7 +141,7 @@ pub const ACCOUNT_OPERATIONS: &[Operation] = &[
         operation_id: "revoke_user_sessions",
         tag: USERS,
         summary: "Revoke all of a user's sessions",
-        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (target guard).",
+        description: "Allowed on the caller's own account (the current session included), otherwise needs the permission and, for another user, all of that user's permissions (the target guard).",
         auth: Auth::Access(&["users:update"]),
         query: &[],
         request: None,
@@ -171,7 +173,7 @@ fn envelope(data: Value) -> Value {
 }
 
 fn new_password() -> Value {
-    json!({"type": "string", "minLength": 8, "maxLength": 128, "description": "Stripped; at least one upper-case letter, one lower-case letter and one digit (§2.7)"})
+    json!({"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "description": "Stripped; at least one upper-case letter, one lower-case letter and one digit"})
 }
 
 fn token() -> Value {
@@ -217,42 +219,13 @@ pub fn schemas(schemas: &mut Map<String, Value>) {
             "required": ["token"],
         }),
     );
-    add(
-        "Session",
-        json!({
-            "type": "object",
-            "properties": {
-                "id": {"type": "string", "format": "uuid"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "refreshed_at": {"type": ["string", "null"], "format": "date-time"},
-                "expires_at": {"type": "string", "format": "date-time"},
-                "ip_address": {"type": ["string", "null"]},
-                "user_agent": {"type": ["string", "null"]},
-                "current": {"type": "boolean"},
-            },
-            "required": ["id", "created_at", "refreshed_at", "expires_at", "ip_address", "user_agent", "current"],
-            "additionalProperties": false,
-        }),
-    );
+    add("Session", view_schema::<SessionView>());
     add(
         "SessionListResponse",
-        envelope(json!({
-            "type": "object",
-            "properties": {"sessions": {"type": "array", "items": reference("Session"), "maxItems": 100}},
-            "required": ["sessions"],
-            "additionalProperties": false,
-        })),
+        envelope(view_schema::<SessionListView>()),
     );
     add(
         "SessionsRevokedResponse",
-        envelope(json!({
-            "type": "object",
-            "properties": {
-                "message": {"type": "string"},
-                "sessions_revoked": {"type": "integer", "minimum": 0},
-            },
-            "required": ["message", "sessions_revoked"],
-            "additionalProperties": false,
-        })),
+        envelope(view_schema::<SessionsRevokedView>()),
     );
 }

@@ -79,7 +79,7 @@ pub const TAGS: &[(&str, &str)] = &[
     (AUTH, "Registration, login, token refresh and logout"),
     (
         USERS,
-        "User accounts; every user may read, update (except `is_active`) and delete their own",
+        "User accounts: anyone may read, edit (except is_active) and delete their own; other accounts need a permission",
     ),
     (ROLES, "RBAC roles and role assignments"),
     (PERMISSIONS, "RBAC permissions and direct grants"),

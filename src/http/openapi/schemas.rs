@@ -1,15 +1,24 @@
 //! Component schemas of the OpenAPI document (JSON Schema 2020-12, as OpenAPI 3.1 uses it).
 //!
-//! Object shapes are built from one property list each (user §4.1, role §4.2, permission §4.3),
-//! so the variants with a folded `message` (§1.4) or extra lists cannot drift from the base shape.
+//! The object shapes (user, role, permission, page meta) are derived from the typed views
+//! (`http::views`, `utoipa::ToSchema`); the variants with a folded `message` or extra lists are
+//! built from the derived shape, so neither can drift from what the handlers render.
 //! Response objects are closed (`additionalProperties: false`): a real body with an unexpected key
 //! contradicts the document, which the schemathesis run and the API tests catch.
 
 use serde_json::{Map, Value, json};
 
 use crate::domain::LOGIN_MAX_LEN;
+use crate::domain::limits::{
+    BIO_MAX, DESCRIPTION_MAX, DISPLAY_MAX, DISPLAY_MIN, EMAIL_MAX, NAME_MAX, PASSWORD_MAX,
+    PASSWORD_MIN, REASON_MAX, ROLE_MAX, ROLE_MIN, ROLE_NAME_MAX, ROLE_NAME_MIN, USERNAME_MAX,
+    USERNAME_MIN, USERNAME_PATTERN,
+};
+use crate::http::views::{
+    MessageView, PageMeta, PermissionView, RoleView, UserPermissionsView, UserRolesView, UserView,
+};
 
-/// The error codes of §1.5 (plus the two legacy codes the original's enum had).
+/// The error codes the API answers with (plus the two legacy codes the original's enum had).
 pub const ERROR_CODES: &[&str] = &[
     "BAD_REQUEST",
     "UNAUTHORIZED",
@@ -45,15 +54,11 @@ fn nullable_string() -> Value {
     json!({"type": ["string", "null"]})
 }
 
-fn timestamp() -> Value {
-    json!({"type": "string", "format": "date-time", "description": "RFC 3339, UTC, whole seconds (§1.13)"})
-}
-
 fn names() -> Value {
     json!({"type": "array", "items": {"type": "string"}, "description": "Sorted by byte order"})
 }
 
-fn length(min: Option<u32>, max: u32, nullable: bool) -> Value {
+fn length(min: Option<usize>, max: usize, nullable: bool) -> Value {
     let mut schema = Map::new();
     schema.insert(
         "type".into(),
@@ -89,55 +94,6 @@ fn object(properties: Vec<(&str, Value)>, optional: &[&str]) -> Value {
     })
 }
 
-fn user_properties() -> Vec<(&'static str, Value)> {
-    vec![
-        ("id", json!({"type": "integer", "minimum": 1})),
-        ("username", string()),
-        ("email", string()),
-        ("first_name", string()),
-        ("middle_name", nullable_string()),
-        ("last_name", nullable_string()),
-        ("bio", nullable_string()),
-        ("is_active", json!({"type": "boolean"})),
-        ("is_deleted", json!({"type": "boolean"})),
-        (
-            "email_verified",
-            json!({"type": "boolean", "description": "The current address was proven by a verification or reset link"}),
-        ),
-        ("created_at", timestamp()),
-        ("updated_at", timestamp()),
-    ]
-}
-
-fn role_properties() -> Vec<(&'static str, Value)> {
-    vec![
-        ("id", json!({"type": "integer", "minimum": 1})),
-        ("name", string()),
-        ("display_name", string()),
-        ("description", nullable_string()),
-        ("is_system_role", json!({"type": "boolean"})),
-        ("parent_role_id", json!({"type": ["integer", "null"]})),
-        ("parent_role_name", nullable_string()),
-        ("is_deleted", json!({"type": "boolean"})),
-        ("created_at", timestamp()),
-        ("updated_at", timestamp()),
-        ("permissions", names()),
-    ]
-}
-
-fn permission_properties() -> Vec<(&'static str, Value)> {
-    vec![
-        ("id", json!({"type": "integer", "minimum": 1})),
-        ("name", string()),
-        ("resource", string()),
-        ("action", string()),
-        ("description", nullable_string()),
-        ("is_deleted", json!({"type": "boolean"})),
-        ("created_at", timestamp()),
-        ("updated_at", timestamp()),
-    ]
-}
-
 fn with(
     mut base: Vec<(&'static str, Value)>,
     extra: Vec<(&'static str, Value)>,
@@ -150,7 +106,7 @@ fn message() -> (&'static str, Value) {
     ("message", string())
 }
 
-/// A success envelope (§1.4) around `data`, with `meta` (`null` unless a list route).
+/// A success envelope around `data`, with `meta` (`null` unless a list route).
 fn success(data: Value, meta: Value) -> Value {
     json!({
         "type": "object",
@@ -173,19 +129,7 @@ fn integer(min: u32) -> Value {
     json!({"type": "integer", "minimum": min})
 }
 
-fn page_meta() -> Value {
-    object(
-        vec![
-            ("total", integer(0)),
-            ("page", integer(1)),
-            ("per_page", integer(1)),
-            ("total_pages", integer(0)),
-        ],
-        &[],
-    )
-}
-
-/// The error envelope (§1.4) with the given `error.details` schema (`None`: never present).
+/// The error envelope with the given `error.details` schema (`None`: never present).
 fn error_envelope(details: Option<(Value, bool)>, description: &str) -> Value {
     let mut error = vec![("code", reference("ErrorCode")), ("message", string())];
     let mut optional: Vec<&str> = Vec::new();
@@ -217,15 +161,15 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "UserCreateSchema",
         json!({
             "type": "object",
-            "description": "Registration (§5.3). Every string is stripped first; username is lower-cased, names title-cased, the email normalised (§1.6.4). Unknown keys are ignored.",
+            "description": "Registration. Every string is stripped first; username is lower-cased, names title-cased, the email normalised (trimmed, domain lower-cased). Unknown keys are ignored.",
             "properties": {
-                "username": {"type": "string", "minLength": 3, "maxLength": 80, "pattern": "^[a-zA-Z0-9_]+$"},
-                "email": {"type": "string", "format": "email", "maxLength": 120, "description": "§1.6.4; at most 120 characters after normalisation"},
-                "password": {"type": "string", "minLength": 8, "maxLength": 128, "description": "At least one upper-case letter, one lower-case letter and one digit"},
-                "first_name": length(Some(1), 50, false),
-                "middle_name": length(None, 50, true),
-                "last_name": length(None, 50, true),
-                "bio": length(None, 500, true),
+                "username": {"type": "string", "minLength": USERNAME_MIN, "maxLength": USERNAME_MAX, "pattern": USERNAME_PATTERN},
+                "email": {"type": "string", "format": "email", "maxLength": EMAIL_MAX, "description": format!("At most {EMAIL_MAX} characters after normalisation")},
+                "password": {"type": "string", "minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "description": "At least one upper-case letter, one lower-case letter and one digit"},
+                "first_name": length(Some(1), NAME_MAX, false),
+                "middle_name": length(None, NAME_MAX, true),
+                "last_name": length(None, NAME_MAX, true),
+                "bio": length(None, BIO_MAX, true),
             },
             "required": ["username", "email", "password", "first_name"],
         }),
@@ -234,7 +178,7 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "LoginRequest",
         json!({
             "type": "object",
-            "description": "Login (§5.4). The email is trimmed and normalised; the password is not stripped.",
+            "description": "Login. The email is trimmed and normalised; the password is not stripped.",
             "properties": {
                 "email": {"type": "string", "format": "email"},
                 "password": {"type": "string", "minLength": 1, "maxLength": LOGIN_MAX_LEN},
@@ -246,12 +190,12 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "UserUpdateSchema",
         json!({
             "type": "object",
-            "description": "Partial update (§5.10): at least one of the five fields; strings stripped; explicit null clears middle_name/last_name/bio. Setting is_active needs users:update (and the target guard for another user).",
+            "description": "Partial update: at least one of the five fields; strings stripped; explicit null clears middle_name/last_name/bio. Setting is_active needs users:update (and the target guard for another user).",
             "properties": {
-                "first_name": length(Some(1), 50, false),
-                "middle_name": length(None, 50, true),
-                "last_name": length(None, 50, true),
-                "bio": length(None, 500, true),
+                "first_name": length(Some(1), NAME_MAX, false),
+                "middle_name": length(None, NAME_MAX, true),
+                "last_name": length(None, NAME_MAX, true),
+                "bio": length(None, BIO_MAX, true),
                 "is_active": {"type": "boolean"},
             },
             "minProperties": 1,
@@ -261,11 +205,11 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "RoleCreateSchema",
         json!({
             "type": "object",
-            "description": "Role creation (§5.13). name is stripped and lower-cased, then 2-50 letters, digits and underscores.",
+            "description": format!("Role creation. name is stripped and lower-cased, then {ROLE_MIN}-{ROLE_MAX} letters, digits and underscores."),
             "properties": {
-                "name": {"type": "string", "minLength": 2, "maxLength": 50},
-                "display_name": {"type": "string", "minLength": 2, "maxLength": 100},
-                "description": length(None, 500, true),
+                "name": {"type": "string", "minLength": ROLE_MIN, "maxLength": ROLE_MAX},
+                "display_name": {"type": "string", "minLength": DISPLAY_MIN, "maxLength": DISPLAY_MAX},
+                "description": length(None, DESCRIPTION_MAX, true),
                 "permissions": {"type": "array", "items": {"type": "string"}, "default": []},
                 "parent_role": {"type": ["string", "null"], "description": "null or \"\" = no parent"},
             },
@@ -276,10 +220,10 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "RoleUpdateSchema",
         json!({
             "type": "object",
-            "description": "Role update (§5.15); every field optional, {} is a no-op. permissions replaces the set (unknown names skipped); parent_role \"\" clears the parent.",
+            "description": "Role update; every field optional, {} is a no-op. permissions replaces the set (unknown names skipped); parent_role \"\" clears the parent.",
             "properties": {
-                "display_name": {"type": ["string", "null"], "minLength": 2, "maxLength": 100},
-                "description": length(None, 500, true),
+                "display_name": {"type": ["string", "null"], "minLength": DISPLAY_MIN, "maxLength": DISPLAY_MAX},
+                "description": length(None, DESCRIPTION_MAX, true),
                 "permissions": {"type": ["array", "null"], "items": {"type": "string"}},
                 "parent_role": nullable_string(),
             },
@@ -289,8 +233,8 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "RoleAssignSchema",
         json!({
             "type": "object",
-            "description": "Role assignment (§5.18); role_name is used as given.",
-            "properties": {"role_name": {"type": "string", "minLength": 2, "maxLength": 50}},
+            "description": "Role assignment; role_name is used as given.",
+            "properties": {"role_name": {"type": "string", "minLength": ROLE_NAME_MIN, "maxLength": ROLE_NAME_MAX}},
             "required": ["role_name"],
         }),
     );
@@ -298,10 +242,10 @@ fn request_schemas(schemas: &mut Map<String, Value>) {
         "DirectPermissionGrantSchema",
         json!({
             "type": "object",
-            "description": "Direct permission grant (§5.23); permission must contain ':' and is lower-cased and stripped.",
+            "description": "Direct permission grant; permission must contain ':' and is lower-cased and stripped.",
             "properties": {
                 "permission": {"type": "string", "pattern": ":", "description": "resource:action"},
-                "reason": length(None, 500, true),
+                "reason": length(None, REASON_MAX, true),
             },
             "required": ["permission"],
         }),
@@ -312,52 +256,34 @@ fn shape_schemas(schemas: &mut Map<String, Value>) {
     let mut add = |name: &str, schema: Value| {
         schemas.insert(name.into(), schema);
     };
-    add("User", object(user_properties(), &[]));
-    add(
-        "UserWithMessage",
-        object(with(user_properties(), vec![message()]), &[]),
-    );
-    add("Role", object(role_properties(), &["permissions"]));
-    add("RoleWithPermissions", object(role_properties(), &[]));
+    add("User", view_schema::<UserView>());
+    add("UserWithMessage", with_message(view_schema::<UserView>()));
+    let role = || view_schema::<RoleView>();
+    add("Role", role());
+    add("RoleWithPermissions", required(role(), "permissions"));
     add(
         "RoleWithMessage",
-        object(with(role_properties(), vec![message()]), &[]),
+        with_message(required(role(), "permissions")),
     );
     add(
         "RoleDetail",
-        object(
-            with(
-                role_properties(),
-                vec![
-                    ("all_permissions", names()),
-                    ("inherited_permissions", names()),
-                ],
-            ),
-            &[],
-        ),
-    );
-    add("Permission", object(permission_properties(), &[]));
-    add("PageMeta", page_meta());
-    add(
-        "UserListMeta",
-        object(
+        extended(
+            required(role(), "permissions"),
             vec![
-                ("count", integer(0)),
-                ("total", integer(0)),
-                ("page", integer(1)),
-                ("per_page", integer(1)),
-                ("total_pages", integer(0)),
-                ("api_version", json!({"const": "v1"})),
+                ("all_permissions", names()),
+                ("inherited_permissions", names()),
             ],
-            &[],
         ),
     );
+    add("Permission", view_schema::<PermissionView>());
+    add("PageMeta", view_schema::<PageMeta>());
+    add("UserListMeta", user_list_meta());
     add("ErrorCode", json!({"type": "string", "enum": ERROR_CODES}));
     add(
         "ValidationDetails",
         json!({
             "type": "object",
-            "description": "Field name (list items `<field>.<index>`, whole-body problems `body`) → its first failing rule's message (§1.6)",
+            "description": "Field name (list items `<field>.<index>`, whole-body problems `body`) → its first failing rule's message",
             "additionalProperties": {"type": "string"},
         }),
     );
@@ -368,7 +294,7 @@ fn shape_schemas(schemas: &mut Map<String, Value>) {
                 ("required_permissions", names()),
                 (
                     "require_all",
-                    json!({"type": "boolean", "description": "false: missing route permission (any one suffices, §3.9); true: escalation guard (all needed, §3.7)"}),
+                    json!({"type": "boolean", "description": "false: missing route permission (any one suffices); true: escalation guard (all needed)"}),
                 ),
             ],
             &[],
@@ -416,7 +342,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
             &[],
         )),
     );
-    add("MessageResponse", single(object(vec![message()], &[])));
+    add("MessageResponse", single(view_schema::<MessageView>()));
     add("UserResponse", single(reference("User")));
     add("UserMessageResponse", single(reference("UserWithMessage")));
     add(
@@ -443,21 +369,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     );
     add("RoleMessageResponse", single(reference("RoleWithMessage")));
     add("RoleDetailResponse", single(reference("RoleDetail")));
-    add(
-        "UserRolesResponse",
-        single(object(
-            vec![
-                ("user_id", integer(1)),
-                ("username", string()),
-                (
-                    "roles",
-                    json!({"type": "array", "items": reference("RoleWithPermissions")}),
-                ),
-                ("all_permissions", names()),
-            ],
-            &[],
-        )),
-    );
+    add("UserRolesResponse", single(view_schema::<UserRolesView>()));
     add(
         "PermissionListResponse",
         success(
@@ -468,17 +380,7 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     add("PermissionResponse", single(reference("Permission")));
     add(
         "UserPermissionsResponse",
-        single(object(
-            vec![
-                ("user_id", integer(1)),
-                ("username", string()),
-                ("roles", names()),
-                ("role_permissions", names()),
-                ("direct_permissions", names()),
-                ("effective_permissions", names()),
-            ],
-            &[],
-        )),
+        single(view_schema::<UserPermissionsView>()),
     );
     add(
         "LivenessResponse",
@@ -513,28 +415,74 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
                 json!({"anyOf": [reference("ValidationDetails"), reference("PermissionDetails")]}),
                 false,
             )),
-            "Error envelope (§1.4); `details` only on 422 and on 403 permission/guard errors",
+            "Error envelope; `details` only on 422 and on 403 permission/guard errors",
         ),
     );
     add(
         "ValidationErrorResponse",
         error_envelope(
             Some((reference("ValidationDetails"), true)),
-            "422 VALIDATION_ERROR `Validation failed` with one message per failing field (§1.6)",
+            "422 VALIDATION_ERROR `Validation failed` with one message per failing field",
         ),
     );
     add(
         "ForbiddenErrorResponse",
         error_envelope(
             Some((reference("PermissionDetails"), false)),
-            "403 FORBIDDEN; `details` present for permission (§3.9) and escalation-guard (§3.7) failures only",
+            "403 FORBIDDEN; `details` present for permission and escalation-guard failures only",
         ),
     );
 }
 
 /// The JSON Schema utoipa derives for a typed view.
-fn view_schema<T: utoipa::PartialSchema>() -> Value {
+pub fn view_schema<T: utoipa::PartialSchema>() -> Value {
     serde_json::to_value(T::schema()).unwrap_or_else(|_| json!({}))
+}
+
+/// A view's object schema with the route's success message folded in (`views::WithMessage`).
+fn with_message(mut schema: Value) -> Value {
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert("message".into(), string());
+    }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        required.push(json!("message"));
+    }
+    schema
+}
+
+/// `property` of an object schema made required (the routes that always include it).
+fn required(mut schema: Value, property: &str) -> Value {
+    if let Some(list) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        list.push(json!(property));
+    }
+    schema
+}
+
+/// An object schema with more required properties (`#[serde(flatten)]` views, whose derived
+/// schema would be an `allOf` that a closed object cannot express).
+fn extended(mut schema: Value, extra: Vec<(&str, Value)>) -> Value {
+    for (name, property) in extra {
+        if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.insert(name.into(), property);
+        }
+        schema = required(schema, name);
+    }
+    schema
+}
+
+/// `views::UserListMeta`: the page meta between the item count and the API version.
+fn user_list_meta() -> Value {
+    let mut schema = extended(
+        view_schema::<PageMeta>(),
+        vec![("api_version", json!({"const": "v1"}))],
+    );
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert("count".into(), integer(0));
+    }
+    if let Some(list) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        list.insert(0, json!("count"));
+    }
+    schema
 }
 
 /// Shapes rendered from typed views (`crate::http::views`).

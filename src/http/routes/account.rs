@@ -43,12 +43,7 @@ pub async fn forgot_password(
     ValidJson(request): ValidJson<EmailRequest>,
 ) -> Response {
     recovery::request_password_reset(&state, request, &client);
-    envelope::view(
-        StatusCode::ACCEPTED,
-        &MessageView {
-            message: RESET_REQUESTED,
-        },
-    )
+    envelope::view(StatusCode::ACCEPTED, &MessageView::new(RESET_REQUESTED))
 }
 
 pub async fn reset_password(
@@ -74,9 +69,7 @@ pub async fn request_verification(
     recovery::request_verification(&state, request, &client);
     envelope::view(
         StatusCode::ACCEPTED,
-        &MessageView {
-            message: VERIFICATION_REQUESTED,
-        },
+        &MessageView::new(VERIFICATION_REQUESTED),
     )
 }
 
@@ -88,8 +81,6 @@ pub async fn verify_email(
     recovery::verify_email(&state, request, &client).await?;
     Ok(envelope::view(
         StatusCode::OK,
-        &MessageView {
-            message: EMAIL_VERIFIED,
-        },
+        &MessageView::new(EMAIL_VERIFIED),
     ))
 }

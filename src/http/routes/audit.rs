@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use crate::domain::AuditQuery;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{CurrentUser, ValidQuery};
 use crate::http::views::audit::{AuditEventListView, AuditPageMetaView};
@@ -22,11 +22,5 @@ pub async fn list(
         next_cursor: page.next_cursor.clone(),
     };
     let data = AuditEventListView::from_page(page);
-    let to_json = |value: serde_json::Result<serde_json::Value>| {
-        value.map_err(|e| AppError::internal("serialize", e))
-    };
-    Ok(envelope::with_meta(
-        to_json(serde_json::to_value(data))?,
-        to_json(serde_json::to_value(meta))?,
-    ))
+    Ok(envelope::with_meta(&data, &meta))
 }

@@ -1,15 +1,14 @@
-//! `/api/v1/auth/*` (§5.3–§5.7).
+//! `/api/v1/auth/*`: registration, login, logout, refresh and the caller's own account.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
 
 use crate::domain::{LoginRequest, NewUser};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, RefreshCaller, ValidJson};
-use crate::http::views::user_json;
+use crate::http::views::{LoginView, TokenPairView, UserView, WithMessage};
 use crate::service::{auth, recovery};
 use crate::state::AppState;
 
@@ -20,11 +19,8 @@ pub async fn register(
 ) -> AppResult<Response> {
     let user = auth::register(&state, new_user, &client).await?;
     recovery::after_registration(&state, &user, &client);
-    Ok(envelope::ok_with_message(
-        StatusCode::CREATED,
-        user_json(&user),
-        "User created successfully",
-    ))
+    let view = WithMessage::new(UserView::from(&user), "User created successfully");
+    Ok(envelope::view(StatusCode::CREATED, &view))
 }
 
 pub async fn login(
@@ -34,17 +30,12 @@ pub async fn login(
 ) -> AppResult<Response> {
     let (tokens, user) = auth::login(&state, request, &client).await?;
     tracing::Span::current().record("user_id", user.id);
-    let data = json!({
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": "Bearer",
-        "user": user_json(&user),
-    });
-    Ok(envelope::ok_with_message(
-        StatusCode::OK,
-        data,
-        "Login successful",
-    ))
+    let view = LoginView {
+        tokens: TokenPairView::from(tokens),
+        user: UserView::from(&user),
+    };
+    let view = WithMessage::new(view, "Login successful");
+    Ok(envelope::view(StatusCode::OK, &view))
 }
 
 pub async fn logout(
@@ -62,18 +53,10 @@ pub async fn refresh(
     RefreshCaller(caller): RefreshCaller,
 ) -> AppResult<Response> {
     let tokens = auth::refresh(&state, &caller, &client).await?;
-    let data = json!({
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": "Bearer",
-    });
-    Ok(envelope::ok_with_message(
-        StatusCode::OK,
-        data,
-        "Token refreshed",
-    ))
+    let view = WithMessage::new(TokenPairView::from(tokens), "Token refreshed");
+    Ok(envelope::view(StatusCode::OK, &view))
 }
 
 pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
-    envelope::ok(user_json(&caller.user))
+    envelope::view(StatusCode::OK, &UserView::from(&caller.user))
 }

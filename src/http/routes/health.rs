@@ -1,25 +1,28 @@
-//! `/api/v1/`, `/api/v1/health`, `/livez`, `/readyz`, `/metrics`.
+//! `/api/v1/`, `/api/v1/health`, `/livez`, `/readyz`, `/metrics` (docs/operations.md).
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::error::AppError;
 use crate::http::envelope;
+use crate::http::views::health::{
+    ApiHealthView, LivenessView, ReadinessChecks, ReadinessView, WelcomeView,
+};
 use crate::service::health::{DependencyState, Readiness, check, redis_required};
 use crate::state::AppState;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub async fn welcome() -> Response {
-    envelope::ok(json!({
-        "message": "Welcome to warden!",
-        "status": "running",
-        "version": VERSION,
-        "api_version": "v1",
-    }))
+    let view = WelcomeView {
+        message: "Welcome to warden!",
+        status: "running",
+        version: VERSION,
+        api_version: "v1",
+    };
+    envelope::view(StatusCode::OK, &view)
 }
 
 pub async fn api_health(State(state): State<AppState>) -> Response {
@@ -34,17 +37,22 @@ pub async fn api_health(State(state): State<AppState>) -> Response {
         DependencyState::Down => "disconnected",
         DependencyState::NotConfigured => "not_configured",
     };
-    envelope::ok(json!({
-        "status": if report.healthy() { "healthy" } else { "degraded" },
-        "database": database,
-        "redis": redis,
-        "api_version": "v1",
-        "version": VERSION,
-    }))
+    let view = ApiHealthView {
+        status: if report.healthy() {
+            "healthy"
+        } else {
+            "degraded"
+        },
+        database,
+        redis,
+        api_version: "v1",
+        version: VERSION,
+    };
+    envelope::view(StatusCode::OK, &view)
 }
 
 pub async fn livez() -> Response {
-    envelope::json(StatusCode::OK, json!({"status": "ok"}))
+    envelope::bare(StatusCode::OK, &LivenessView { status: "ok" })
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
@@ -59,7 +67,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         DependencyState::Down => "error",
         DependencyState::NotConfigured => "not_configured",
     };
-    let checks = json!({"database": database, "redis": redis});
+    let checks = ReadinessChecks { database, redis };
     let (status, label) = if state.is_shutting_down() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
     } else {
@@ -69,7 +77,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             Readiness::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
         }
     };
-    envelope::json(status, json!({"status": label, "checks": checks}))
+    envelope::bare(
+        status,
+        &ReadinessView {
+            status: label,
+            checks,
+        },
+    )
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

@@ -1,13 +1,14 @@
-//! `/api/v1/admin/permissions` (§5.20–§5.24).
+//! `/api/v1/admin/permissions` and a user's permissions and direct grants.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
 
 use crate::domain::{PermissionGrant, PermissionListQuery};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, NamePath, UserIdPath, ValidJson, ValidQuery};
+use crate::http::views::{PageMeta, PermissionView, UserPermissionsView};
 use crate::service::grants;
 use crate::state::AppState;
 
@@ -16,14 +17,10 @@ pub async fn list(
     CurrentUser(caller): CurrentUser,
     ValidQuery(query): ValidQuery<PermissionListQuery>,
 ) -> AppResult<Response> {
-    let page = grants::list_permissions(&state, &caller, &query).await?;
-    let meta = json!({
-        "total": page.total,
-        "page": query.page.page,
-        "per_page": query.page.per_page,
-        "total_pages": query.page.total_pages(page.total),
-    });
-    Ok(envelope::list(page.items, meta))
+    let listing = grants::list_permissions(&state, &caller, &query).await?;
+    let meta = PageMeta::new(query.page, listing.total);
+    let items: Vec<PermissionView> = listing.items.iter().map(PermissionView::from).collect();
+    Ok(envelope::page(&items, &meta))
 }
 
 pub async fn get(
@@ -31,8 +28,10 @@ pub async fn get(
     CurrentUser(caller): CurrentUser,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    Ok(envelope::ok(
-        grants::get_permission(&state, &caller, &name).await?,
+    let permission = grants::get_permission(&state, &caller, &name).await?;
+    Ok(envelope::view(
+        StatusCode::OK,
+        &PermissionView::from(&permission),
     ))
 }
 
@@ -41,8 +40,10 @@ pub async fn user_permissions(
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
 ) -> AppResult<Response> {
-    Ok(envelope::ok(
-        grants::user_permissions(&state, &caller, &id).await?,
+    let held = grants::user_permissions(&state, &caller, &id).await?;
+    Ok(envelope::view(
+        StatusCode::OK,
+        &UserPermissionsView::from(held),
     ))
 }
 
@@ -53,8 +54,12 @@ pub async fn grant(
     UserIdPath(id): UserIdPath,
     ValidJson(input): ValidJson<PermissionGrant>,
 ) -> AppResult<Response> {
-    let message = grants::grant(&state, &caller, &id, &input, &client).await?;
-    Ok(envelope::message(&message))
+    let user = grants::grant(&state, &caller, &id, &input, &client).await?;
+    Ok(envelope::message(format!(
+        "Permission '{}' granted to user '{}'",
+        input.permission.as_str(),
+        user.username
+    )))
 }
 
 pub async fn revoke(
@@ -64,6 +69,9 @@ pub async fn revoke(
     UserIdPath(id): UserIdPath,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    let message = grants::revoke(&state, &caller, &id, &name, &client).await?;
-    Ok(envelope::message(&message))
+    let user = grants::revoke(&state, &caller, &id, &name, &client).await?;
+    Ok(envelope::message(format!(
+        "Permission '{name}' revoked from user '{}'",
+        user.username
+    )))
 }

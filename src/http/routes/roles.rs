@@ -1,14 +1,14 @@
-//! `/api/v1/admin/roles` (§5.12–§5.19).
+//! `/api/v1/admin/roles` and a user's roles.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
 
 use crate::domain::{RoleAssign, RoleCreate, RoleListQuery, RoleUpdate};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, NamePath, UserIdPath, ValidJson, ValidQuery};
+use crate::http::views::{PageMeta, RoleDetailView, RoleView, UserRolesView, WithMessage};
 use crate::service::{grants, roles};
 use crate::state::AppState;
 
@@ -17,14 +17,10 @@ pub async fn list(
     CurrentUser(caller): CurrentUser,
     ValidQuery(query): ValidQuery<RoleListQuery>,
 ) -> AppResult<Response> {
-    let page = roles::list(&state, &caller, &query).await?;
-    let meta = json!({
-        "total": page.total,
-        "page": query.page.page,
-        "per_page": query.page.per_page,
-        "total_pages": query.page.total_pages(page.total),
-    });
-    Ok(envelope::list(page.items, meta))
+    let listing = roles::list(&state, &caller, &query).await?;
+    let meta = PageMeta::new(query.page, listing.total);
+    let items: Vec<RoleView> = listing.items.into_iter().map(RoleView::from).collect();
+    Ok(envelope::page(&items, &meta))
 }
 
 pub async fn create(
@@ -35,11 +31,8 @@ pub async fn create(
 ) -> AppResult<Response> {
     let message = format!("Role '{}' created successfully", input.name.as_str());
     let role = roles::create(&state, &caller, input, &client).await?;
-    Ok(envelope::ok_with_message(
-        StatusCode::CREATED,
-        role,
-        &message,
-    ))
+    let view = WithMessage::new(RoleView::from(role), message);
+    Ok(envelope::view(StatusCode::CREATED, &view))
 }
 
 pub async fn get(
@@ -47,7 +40,11 @@ pub async fn get(
     CurrentUser(caller): CurrentUser,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    Ok(envelope::ok(roles::get(&state, &caller, &name).await?))
+    let detail = roles::get(&state, &caller, &name).await?;
+    Ok(envelope::view(
+        StatusCode::OK,
+        &RoleDetailView::from(detail),
+    ))
 }
 
 pub async fn update(
@@ -58,11 +55,9 @@ pub async fn update(
     ValidJson(input): ValidJson<RoleUpdate>,
 ) -> AppResult<Response> {
     let role = roles::update(&state, &caller, &name, input, &client).await?;
-    Ok(envelope::ok_with_message(
-        StatusCode::OK,
-        role,
-        &format!("Role '{name}' updated successfully"),
-    ))
+    let message = format!("Role '{name}' updated successfully");
+    let view = WithMessage::new(RoleView::from(role), message);
+    Ok(envelope::view(StatusCode::OK, &view))
 }
 
 pub async fn delete(
@@ -72,7 +67,7 @@ pub async fn delete(
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
     roles::delete(&state, &caller, &name, &client).await?;
-    Ok(envelope::message(&format!(
+    Ok(envelope::message(format!(
         "Role '{name}' deleted successfully"
     )))
 }
@@ -82,9 +77,8 @@ pub async fn user_roles(
     CurrentUser(caller): CurrentUser,
     UserIdPath(id): UserIdPath,
 ) -> AppResult<Response> {
-    Ok(envelope::ok(
-        grants::user_roles(&state, &caller, &id).await?,
-    ))
+    let held = grants::user_roles(&state, &caller, &id).await?;
+    Ok(envelope::view(StatusCode::OK, &UserRolesView::from(held)))
 }
 
 pub async fn assign(
@@ -94,8 +88,12 @@ pub async fn assign(
     UserIdPath(id): UserIdPath,
     ValidJson(input): ValidJson<RoleAssign>,
 ) -> AppResult<Response> {
-    let message = grants::assign_role(&state, &caller, &id, &input, &client).await?;
-    Ok(envelope::message(&message))
+    let user = grants::assign_role(&state, &caller, &id, &input, &client).await?;
+    Ok(envelope::message(format!(
+        "Role '{}' assigned to user '{}'",
+        input.role_name.as_str(),
+        user.username
+    )))
 }
 
 pub async fn revoke(
@@ -105,6 +103,9 @@ pub async fn revoke(
     UserIdPath(id): UserIdPath,
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
-    let message = grants::revoke_role(&state, &caller, &id, &name, &client).await?;
-    Ok(envelope::message(&message))
+    let user = grants::revoke_role(&state, &caller, &id, &name, &client).await?;
+    Ok(envelope::message(format!(
+        "Role '{name}' revoked from user '{}'",
+        user.username
+    )))
 }

@@ -28,9 +28,7 @@ pub async fn revoke_one(
     sessions::revoke_own(&state, &caller, &session_id, &client).await?;
     Ok(envelope::view(
         StatusCode::OK,
-        &MessageView {
-            message: "Session revoked",
-        },
+        &MessageView::new("Session revoked"),
     ))
 }
 

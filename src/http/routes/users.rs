@@ -1,15 +1,14 @@
-//! `/api/v1/users` (§5.8–§5.11).
+//! `/api/v1/users`: list, read, update and delete accounts.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
 
 use crate::domain::{UserListQuery, UserUpdate};
 use crate::error::AppResult;
 use crate::http::envelope;
 use crate::http::extract::{ClientInfo, CurrentUser, UserIdPath, ValidJson, ValidQuery};
-use crate::http::views::user_json;
+use crate::http::views::{PageMeta, UserListMeta, UserView, WithMessage};
 use crate::service::users;
 use crate::state::AppState;
 
@@ -18,19 +17,14 @@ pub async fn list(
     CurrentUser(caller): CurrentUser,
     ValidQuery(query): ValidQuery<UserListQuery>,
 ) -> AppResult<Response> {
-    let page = users::list(&state, &caller, &query).await?;
-    let meta = json!({
-        "count": page.items.len(),
-        "total": page.total,
-        "page": query.page.page,
-        "per_page": query.page.per_page,
-        "total_pages": query.page.total_pages(page.total),
-        "api_version": "v1",
-    });
-    Ok(envelope::list(
-        page.items.iter().map(user_json).collect(),
-        meta,
-    ))
+    let listing = users::list(&state, &caller, &query).await?;
+    let items: Vec<UserView> = listing.items.iter().map(UserView::from).collect();
+    let meta = UserListMeta {
+        count: items.len(),
+        page: PageMeta::new(query.page, listing.total),
+        api_version: "v1",
+    };
+    Ok(envelope::page(&items, &meta))
 }
 
 pub async fn get(
@@ -39,7 +33,7 @@ pub async fn get(
     UserIdPath(id): UserIdPath,
 ) -> AppResult<Response> {
     let user = users::get(&state, &caller, &id).await?;
-    Ok(envelope::ok(user_json(&user)))
+    Ok(envelope::view(StatusCode::OK, &UserView::from(&user)))
 }
 
 pub async fn update(
@@ -50,11 +44,8 @@ pub async fn update(
     ValidJson(changes): ValidJson<UserUpdate>,
 ) -> AppResult<Response> {
     let user = users::update(&state, &caller, &id, changes, &client).await?;
-    Ok(envelope::ok_with_message(
-        StatusCode::OK,
-        user_json(&user),
-        "User updated successfully",
-    ))
+    let view = WithMessage::new(UserView::from(&user), "User updated successfully");
+    Ok(envelope::view(StatusCode::OK, &view))
 }
 
 pub async fn delete(
@@ -64,7 +55,7 @@ pub async fn delete(
     UserIdPath(id): UserIdPath,
 ) -> AppResult<Response> {
     let deleted = users::delete(&state, &caller, &id, &client).await?;
-    Ok(envelope::message(&format!(
+    Ok(envelope::message(format!(
         "User {deleted} deleted successfully"
     )))
 }

@@ -1,18 +1,28 @@
 //! The session object and the session list.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::http::views::schema::{Instant, NullableInstant, SessionId};
 use crate::service::sessions::SessionInfo;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
+#[serde(deny_unknown_fields)]
 pub struct SessionView {
+    #[schema(value_type = SessionId, inline)]
     pub id: String,
+    #[schema(value_type = Instant, inline)]
     pub created_at: String,
+    #[schema(required = true, value_type = NullableInstant, inline)]
     pub refreshed_at: Option<String>,
+    #[schema(value_type = Instant, inline)]
     pub expires_at: String,
+    #[schema(required = true)]
     pub ip_address: Option<String>,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
-    /// True for the session of the presented token.
+    // True for the session of the presented token.
     pub current: bool,
 }
 
@@ -31,8 +41,11 @@ impl From<SessionInfo> for SessionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SessionListView {
+    // Newest first, at most `store::sessions::LIST_LIMIT` (the attribute takes a literal).
+    #[schema(max_items = 100)]
     pub sessions: Vec<SessionView>,
 }
 

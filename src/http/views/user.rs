@@ -1,23 +1,33 @@
 //! The public user object; the password hash never leaves the service.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::http::views::schema::{Positive, Timestamp};
 use crate::store::users::UserRow;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
+#[serde(deny_unknown_fields)]
 pub struct UserView {
+    #[schema(value_type = Positive, inline)]
     pub id: i32,
     pub username: String,
     pub email: String,
     pub first_name: String,
+    #[schema(required = true)]
     pub middle_name: Option<String>,
+    #[schema(required = true)]
     pub last_name: Option<String>,
+    #[schema(required = true)]
     pub bio: Option<String>,
     pub is_active: bool,
     pub is_deleted: bool,
-    /// The current address has been proven by a verification or reset link.
+    /// The current address was proven by a verification or reset link
     pub email_verified: bool,
+    #[schema(value_type = Timestamp, inline)]
     pub created_at: String,
+    #[schema(value_type = Timestamp, inline)]
     pub updated_at: String,
 }
 
@@ -38,9 +48,4 @@ impl From<&UserRow> for UserView {
             updated_at: user.updated_at.to_api(),
         }
     }
-}
-
-/// The user object as JSON, for the routes that fold a message into it.
-pub fn user_json(user: &UserRow) -> serde_json::Value {
-    serde_json::to_value(UserView::from(user)).unwrap_or(serde_json::Value::Null)
 }
