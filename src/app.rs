@@ -21,7 +21,7 @@ use crate::store::{Db, DbError, account_tokens, audit_events, migrate, sessions}
 
 const DATABASE_PATIENCE: Duration = Duration::from_secs(30);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
-/// Sessions and account tokens are deleted only a week after they expired (§2.3).
+/// Sessions and account tokens are deleted only a week after they expired.
 const SESSION_RETENTION: chrono::Duration = chrono::Duration::days(7);
 
 #[derive(Debug, thiserror::Error)]

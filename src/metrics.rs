@@ -1,4 +1,4 @@
-//! Prometheus metrics (§7.4), one registry per application instance (tests run several apps in
+//! Prometheus metrics, one registry per application instance (tests run several apps in
 //! one process, so nothing here is global).
 
 use prometheus_client::encoding::EncodeLabelSet;

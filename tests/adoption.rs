@@ -1,4 +1,4 @@
-//! Adoption of an original (Flask) PostgreSQL database (§12.4): `migrate` adds only what is
+//! Adoption of an original (Flask) PostgreSQL database: `migrate` adds only what is
 //! missing, keeps every row, refuses what it cannot adopt without writing anything, and legacy
 //! password hashes log in and are upgraded. PostgreSQL only: without `TEST_DATABASE_URL` these
 //! tests say so on stderr and return (CI runs them in its PostgreSQL pass).

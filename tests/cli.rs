@@ -1,4 +1,4 @@
-//! The `warden` binary's data commands (§11) end to end, on a SQLite file by default or on a
+//! The `warden` binary's data commands end to end, on a SQLite file by default or on a
 //! fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
 
 #[path = "api/helpers.rs"]

@@ -1,4 +1,4 @@
-//! The command line (§11): clap definitions and dispatch to one handler per subcommand.
+//! The command line: clap definitions and dispatch to one handler per subcommand.
 
 mod admin;
 mod audit;
@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, Vars};
 use crate::telemetry::{self, ConsoleTarget, LogFormat, LogSettings, TelemetryGuard};
 
-/// Exit codes of §11.
+/// Exit codes of the command line (README, "Command line").
 pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILURE: u8 = 1;

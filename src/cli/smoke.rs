@@ -1,4 +1,4 @@
-//! `warden smoke --base-url URL`: the post-deploy black-box check of §11. Each step prints
+//! `warden smoke --base-url URL`: the post-deploy black-box check (README, "Command line"). Each step prints
 //! `PASS <step>` or `FAIL <step>: <reason>`; the exit code is 0 only when every step passed.
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! Lax scalar coercions of spec §1.6.2: booleans in JSON bodies and query strings, and query
+//! Lax scalar coercions, as the original service accepted them: booleans in JSON bodies and query strings, and query
 //! integers. They reproduce what the original (pydantic "lax" mode) accepted, so existing
 //! clients keep working.
 

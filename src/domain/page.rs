@@ -1,4 +1,4 @@
-//! Pagination (§5.8): validated page numbers and the SQL values derived from them.
+//! Pagination: validated page numbers and the SQL values derived from them.
 
 /// A validated page request: `page ≥ 1`, `1 ≤ per_page ≤ 100`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

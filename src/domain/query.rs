@@ -1,4 +1,4 @@
-//! Query strings of the list routes (§5.8, §5.12, §5.20). Query pairs arrive in request order; the first occurrence of a key wins and unknown
+//! Query strings of the list routes. Query pairs arrive in request order; the first occurrence of a key wins and unknown
 //! keys are ignored.
 
 use super::ValidationErrors;

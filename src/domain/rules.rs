@@ -1,4 +1,4 @@
-//! Shared validation vocabulary: the exact messages of spec §1.6.2 and a small collector that
+//! Shared validation vocabulary: the exact validation messages of the API and a small collector that
 //! turns per-field results into the `ValidationErrors` map.
 //!
 //! Every message lives here so that the byte-for-byte wording is defined exactly once.
@@ -79,7 +79,7 @@ pub(crate) fn char_len(value: &str) -> usize {
     value.chars().count()
 }
 
-/// Checks `min..=max` characters, minimum first (the rule order of §1.6.2).
+/// Checks `min..=max` characters, minimum first (the API reports the first failing rule).
 pub(crate) fn check_length(value: &str, min: usize, max: usize) -> Result<(), FieldError> {
     let len = char_len(value);
     if len < min {

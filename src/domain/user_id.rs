@@ -1,4 +1,4 @@
-//! The `{user_id}` path parameter (§1.12): the router has matched `[0-9]+`; zero is a
+//! The `{user_id}` path parameter: the router has matched `[0-9]+`; zero is a
 //! validation error, and values beyond the `users.id` column are a guaranteed "not found".
 
 use super::ValidationErrors;

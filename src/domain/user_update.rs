@@ -1,4 +1,4 @@
-//! The partial profile update (`UserUpdateSchema`, §5.10): only present keys change, explicit
+//! The partial profile update (`UserUpdateSchema`): only present keys change, explicit
 //! `null` clears the nullable fields, and an update that names no field is rejected as a whole.
 
 use serde_json::Value;
@@ -21,7 +21,7 @@ pub struct UserUpdate {
 
 impl UserUpdate {
     /// Whether the body carried `is_active`: it decides between the self rule and
-    /// `users:update` (§3.6) and triggers the target guard (§3.7).
+    /// `users:update` and triggers the target guard.
     pub fn contains_is_active(&self) -> bool {
         self.is_active.is_some()
     }

@@ -1,5 +1,5 @@
-//! Extractors whose failures are envelope errors: validated JSON bodies (§1.6.3), query
-//! strings, the `{user_id}` path parameter, and the authenticated caller (§2.6).
+//! Extractors whose failures are envelope errors: validated JSON bodies, query
+//! strings, the `{user_id}` path parameter, and the authenticated caller.
 
 use axum::body::Body;
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ fn body_error(message: impl Into<String>) -> AppError {
     AppError::Validation(errors)
 }
 
-/// A request schema: its name for §1.6.3 messages and its parser.
+/// A request schema: its name for the body-level validation messages and its parser.
 pub trait BodySchema: Sized {
     const NAME: &'static str;
     fn parse(body: &JsonObject) -> Result<Self, ValidationErrors>;

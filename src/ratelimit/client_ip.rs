@@ -1,4 +1,4 @@
-//! Client IP resolution behind trusted proxies (§6.4) and the bucket's client key (§6.2).
+//! Client IP resolution behind trusted proxies and the bucket's client key.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
@@ -23,7 +23,7 @@ impl TrustedProxies {
     }
 
     /// Parses a comma list of CIDRs or single IPs; items are trimmed and empty items
-    /// dropped (§9.1 list rule). The error names the offending item.
+    /// dropped (the list rule of docs/configuration.md). The error names the offending item.
     pub fn parse(text: &str) -> Result<Self, String> {
         let nets = text
             .split(',')
@@ -65,7 +65,7 @@ fn parse_entry(item: &str) -> Result<IpNet, String> {
     parsed.ok_or_else(|| format!("invalid entry \"{item}\": expected an IP address or CIDR"))
 }
 
-/// The client address of a request (§6.4).
+/// The client address of a request.
 ///
 /// Forwarding headers are believed only from a trusted peer, because anyone can send them.
 /// The X-Forwarded-For chain (with the peer appended) is walked from the right, skipping
@@ -118,7 +118,7 @@ fn real_ip(headers: &HeaderMap) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
-/// Bucket client key (§6.2): IPv4 in dotted form; IPv6 as its /64 prefix, so a host cannot
+/// Bucket client key: IPv4 in dotted form; IPv6 as its /64 prefix, so a host cannot
 /// multiply its quota by rotating addresses within the /64 it usually owns.
 pub fn client_key(ip: IpAddr) -> String {
     match ip.to_canonical() {

@@ -1,4 +1,4 @@
-//! Turning counter readings into a verdict and the reported limit (§6.3).
+//! Turning counter readings into a verdict and the reported limit.
 
 use super::policy::Limit;
 

@@ -1,4 +1,4 @@
-//! Response headers of a rate-limited route (§6.3).
+//! Response headers of a rate-limited route.
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
@@ -10,7 +10,7 @@ pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`, plus `Retry-After`
 /// (= reset, at least 1) when the request is rejected. Only call it when the store
-/// answered: on store failure the response carries no rate-limit headers (§6.5).
+/// answered: on store failure the response carries no rate-limit headers.
 pub fn headers_for(decision: &Decision) -> Vec<(HeaderName, HeaderValue)> {
     let mut headers = Vec::with_capacity(4);
     headers.push((RATELIMIT_LIMIT, HeaderValue::from(decision.limit)));

@@ -1,4 +1,4 @@
-//! Redis-backed fixed-window counters shared by all instances (§6.2, §6.5).
+//! Redis-backed fixed-window counters shared by all instances.
 //!
 //! One Lua script per hit INCRs every counter of the route and sets its expiry in the
 //! same atomic step, so instances never disagree about where a window starts. The
@@ -16,9 +16,9 @@ use super::decision::{Decision, Reading, Reporter};
 use super::error::StoreError;
 use super::policy::Limit;
 
-/// §6.5: every Redis operation of a request is cut off after this.
+/// Every Redis operation of a request is cut off after this.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(500);
-/// §7.3: readiness PING budget.
+/// Readiness PING budget.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// INCR each key; a new key (count 1), or one somehow left without expiry, gets the
@@ -54,7 +54,7 @@ impl fmt::Debug for RedisStore {
 
 impl RedisStore {
     /// Builds the store and tries one PING so an unreachable Redis is reported at
-    /// startup (WARN, §6.5) — without failing: the connection keeps being retried.
+    /// startup (WARN) — without failing: the connection keeps being retried.
     /// Only a malformed URL (or no Tokio runtime) is an error.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let store = Self::new_lazy(url)?;
@@ -100,7 +100,7 @@ impl RedisStore {
         decide(limits, &periods, &reply)
     }
 
-    /// PING with the readiness budget (§7.3).
+    /// PING with the readiness budget.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.ping_within(PING_TIMEOUT).await
     }
@@ -130,7 +130,7 @@ fn manager_config() -> ConnectionManagerConfig {
         .set_max_delay(Duration::from_millis(500))
 }
 
-/// `warden:rl:<route key>:<period seconds>:<client key>` (§6.2, MUST: instances of
+/// `warden:rl:<route key>:<period seconds>:<client key>` (MUST: instances of
 /// different versions share counters through it).
 pub fn redis_key(route_key: &str, period_secs: u64, client_key: &str) -> String {
     format!("warden:rl:{route_key}:{period_secs}:{client_key}")

@@ -1,4 +1,4 @@
-//! HS256 JSON Web Tokens (spec §2.1, §2.2, §2.6 rows 3–5).
+//! HS256 JSON Web Tokens: issuing, and the signature, claims and expiry checks.
 //!
 //! Tokens are assembled here so the header is byte-for-byte `{"alg":"HS256","typ":"JWT"}`;
 //! `jsonwebtoken` signs them and, on the way back, checks the segment encoding, the `alg` and
@@ -77,7 +77,7 @@ pub enum JwtError {
     Sign(#[from] jsonwebtoken::errors::Error),
 }
 
-/// Why a presented token was refused; each maps to one row of §2.6.
+/// Why a presented token was refused; each maps to one step of the token checks (docs/architecture.md, "Authentication and sessions").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum TokenError {
     /// Row 3: malformed, forged, wrong `alg`, bad or missing claim, `nbf` in the future.
@@ -184,7 +184,7 @@ impl JwtKeys {
 
     /// Verifies `token` at time `now` (Unix seconds), expecting a token of kind `expected`.
     ///
-    /// Order (§2.6): row 3 (structure, `alg`, signature, required claims, `nbf`), then row 4
+    /// Order: row 3 (structure, `alg`, signature, required claims, `nbf`), then row 4
     /// (`exp < now`; a token whose `exp` is the current second is still accepted, as
     /// `jsonwebtoken` does with leeway 0), then row 5 (`type`).
     pub fn verify(&self, token: &str, expected: TokenKind, now: i64) -> Result<Claims, TokenError> {

@@ -1,4 +1,4 @@
-//! The permission check of §3.2, with wildcards.
+//! The permission check, with the wildcards `<resource>:*` and `*:*`.
 
 /// `has(P)`: P itself, `*:*`, or `<resource>:*` for the text before P's first `:`.
 pub fn has<S: AsRef<str>>(effective: &[S], permission: &str) -> bool {
@@ -12,12 +12,12 @@ pub fn has<S: AsRef<str>>(effective: &[S], permission: &str) -> bool {
     })
 }
 
-/// Any one of `required` (route permission lists are ANY, §3.5).
+/// Any one of `required` (route permission lists are ANY).
 pub fn has_any<S: AsRef<str>>(effective: &[S], required: &[&str]) -> bool {
     required.iter().any(|p| has(effective, p))
 }
 
-/// The members of `wanted` the holder of `effective` does not satisfy, sorted (§3.7).
+/// The members of `wanted` the holder of `effective` does not satisfy, sorted.
 pub fn missing<S: AsRef<str>, W: AsRef<str>>(effective: &[S], wanted: &[W]) -> Vec<String> {
     let mut missing: Vec<String> = wanted
         .iter()

@@ -10,7 +10,7 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use super::TelemetryError;
 
-/// Dependencies that log at `warn` unless `LOG_LEVEL` names them (spec §10.3).
+/// Dependencies that log at `warn` unless `LOG_LEVEL` names them.
 pub const NOISY_TARGETS: &[&str] = &[
     "sqlx",
     "hyper",

@@ -1,4 +1,4 @@
-//! JSON line rendering (spec §10.2).
+//! JSON line rendering.
 
 use serde_json::Value;
 

@@ -39,7 +39,7 @@ pub struct LineLayer<W> {
     style: Style,
 }
 
-/// A layer writing one JSON object per line (spec §10.2).
+/// A layer writing one JSON object per line.
 pub fn json_layer<W>(make_writer: W) -> LineLayer<W>
 where
     W: for<'w> MakeWriter<'w> + 'static,
@@ -50,7 +50,7 @@ where
     }
 }
 
-/// A layer writing human-readable lines (spec §10.1), coloured when `ansi`.
+/// A layer writing human-readable lines, coloured when `ansi`.
 pub fn pretty_layer<W>(make_writer: W, ansi: bool) -> LineLayer<W>
 where
     W: for<'w> MakeWriter<'w> + 'static,

@@ -1,4 +1,4 @@
-//! Human-readable line rendering (spec §10.1):
+//! Human-readable line rendering:
 //! `2026-01-15T10:30:45.123Z  INFO warden::http [<id>] GET /path | message k=v`.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! Redaction of sensitive values (spec §10.4).
+//! Redaction of sensitive values.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! Tests: registration, login, tokens (§2.6 table), refresh rotation, logout, /me.
+//! Tests: registration, login, tokens (every token check), refresh rotation, logout, /me.
 
 use std::collections::HashSet;
 

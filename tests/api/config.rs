@@ -1,4 +1,4 @@
-//! Tests: configuration parsing and the production refusals (§9), in-process and through the binary.
+//! Tests: configuration parsing and the production refusals, in-process and through the binary.
 
 use std::process::Command;
 

@@ -1,4 +1,4 @@
-//! Tests: connection handling over raw sockets (§1.11 connection limits, §1.12 keep-alive after
+//! Tests: connection handling over raw sockets (connection limits keep-alive after
 //! an early answer). Raw sockets, because HTTP clients hide exactly what is tested here: split
 //! header/body packets, unfinished heads, oversized heads, connections held open.
 

@@ -1,4 +1,4 @@
-//! Tests: hashing admission and the login password bound (§2.7, §5.4): a login flood is turned
+//! Tests: hashing admission and the login password bound: a login flood is turned
 //! away with 503 + `Retry-After: 1` once the hashing queue is full, and reads keep working.
 
 use futures_util::future::join_all;

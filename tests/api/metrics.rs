@@ -1,4 +1,4 @@
-//! Tests: the `/metrics` exposition (§7.4) read by a reference parser of the Prometheus text
+//! Tests: the `/metrics` exposition read by a reference parser of the Prometheus text
 //! format 0.0.4, and label values a client cannot multiply.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! Tests: rate limiting over HTTP (§6) with the memory store and a shared Redis.
+//! Tests: rate limiting over HTTP with the memory store and a shared Redis.
 
 use serde_json::json;
 

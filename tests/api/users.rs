@@ -1,4 +1,4 @@
-//! Tests: /users — listing, reading, updating, deleting, and who may do what (§3.6–§3.8, §5.8–§5.11).
+//! Tests: /users — listing, reading, updating, deleting, and who may do what.
 
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! A declared `Content-Length` above `MAX_BODY_BYTES` is refused before routing (§1.11);
+//! A declared `Content-Length` above `MAX_BODY_BYTES` is refused before routing;
 //! streamed bodies are cut off by the JSON extractor.
 
 use axum::extract::{Request, State};

@@ -1,4 +1,4 @@
-//! CORS exactly as §1.9 (tower-http's CorsLayer answers every OPTIONS itself and cannot
+//! CORS exactly as docs/configuration.md describes it (tower-http's CorsLayer answers every OPTIONS itself and cannot
 //! intersect requested headers, hence this small middleware).
 
 use axum::extract::{Request, State};

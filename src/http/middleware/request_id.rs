@@ -1,4 +1,4 @@
-//! Request id (§1.8), client IP (§6.4) and the request's tracing span.
+//! Request id, client IP and the request's tracing span.
 
 use std::net::SocketAddr;
 

@@ -1,4 +1,4 @@
-//! Security and caching headers on every response (§1.10).
+//! Security and caching headers on every response.
 
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;

@@ -1,4 +1,4 @@
-//! `REQUEST_TIMEOUT_SECS`: a request still running is answered 503 `SERVICE_UNAVAILABLE` (§1.7).
+//! `REQUEST_TIMEOUT_SECS`: a request still running is answered 503 `SERVICE_UNAVAILABLE`.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! OpenAPI document and documentation UIs (§5.25): the JSON document, Swagger UI, ReDoc and a
+//! OpenAPI document and documentation UIs: the JSON document, Swagger UI, ReDoc and a
 //! small index page. Every asset is embedded in the binary (no CDN) and every page loads its
-//! scripts from files, so the docs CSP (`script-src 'self'`, §1.10) holds.
+//! scripts from files, so the docs CSP (`script-src 'self'`) holds.
 
 use std::sync::OnceLock;
 
@@ -78,7 +78,7 @@ fn document() -> &'static Value {
     DOCUMENT.get_or_init(crate::http::openapi::document)
 }
 
-/// `GET /openapi.json` and `GET /openapi/openapi.json`: rendered like every JSON body (§1.3).
+/// `GET /openapi.json` and `GET /openapi/openapi.json`: rendered like every JSON body.
 pub async fn openapi_json() -> Response {
     envelope::json(StatusCode::OK, document().clone())
 }

@@ -1,4 +1,4 @@
-//! Row 3 of §2.6 for the payload: the required claims with their exact types and ranges.
+//! The payload check: the required claims with their exact types and ranges.
 //! Runs only after the signature has been verified.
 
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! End-to-end tests of issuing and verifying tokens, in the order of §2.6.
+//! End-to-end tests of issuing and verifying tokens, in the order the token checks run.
 
 use super::*;
 

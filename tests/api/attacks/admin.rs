@@ -1,4 +1,4 @@
-//! SQL-injection probes against the RBAC administration routes (§5.12–§5.24): every text field
+//! SQL-injection probes against the RBAC administration routes: every text field
 //! of every admin body, every `{role_name}` / `{permission_name}` / `{user_id}` path parameter
 //! and every query parameter, as a super administrator (the most powerful caller, so nothing
 //! stops the probe before the database).

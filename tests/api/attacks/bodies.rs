@@ -1,4 +1,4 @@
-//! Hostile JSON bodies: oversized (§1.11), deeply nested, malformed, duplicate keys (§1.6.1).
+//! Hostile JSON bodies: oversized, deeply nested, malformed, duplicate keys.
 
 use reqwest::Method;
 use serde_json::json;
@@ -243,7 +243,7 @@ async fn duplicate_keys_take_the_last_value_everywhere() {
     reply.assert_error(409, "RESOURCE_ALREADY_EXISTS", "Username already exists");
     cases.hit();
     // Self-update cannot smuggle is_active past the self rule with a duplicate key, in
-    // either order: the key is present, so users:update is required (§3.6).
+    // either order: the key is present, so users:update is required.
     let my_path = format!("/api/v1/users/{me}");
     for body in [
         r#"{"first_name":"A","is_active":true,"is_active":false}"#,

@@ -1,6 +1,6 @@
 //! Resource exhaustion and races (issue 17, items 3 and 4): over-long login passwords and
-//! login floods are refused before they hold memory or write anything (§2.7, §5.4); concurrent
-//! requests cannot undo a deactivation or let two peers strip each other's role (§5.10, §3.7).
+//! login floods are refused before they hold memory or write anything; concurrent
+//! requests cannot undo a deactivation or let two peers strip each other's role.
 
 use futures_util::future::join_all;
 use serde_json::json;

@@ -1,5 +1,5 @@
-//! Header attacks: `X-Request-ID` injection (§1.8) and spoofed forwarding headers from an
-//! untrusted peer (§6.4).
+//! Header attacks: `X-Request-ID` injection and spoofed forwarding headers from an
+//! untrusted peer.
 
 use reqwest::header::HeaderValue;
 use serde_json::json;

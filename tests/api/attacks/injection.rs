@@ -1,5 +1,5 @@
 //! SQL-injection probes in every text field of the account bodies, in `{user_id}` and in the
-//! query parameters of `/users/` (§5.3, §5.4, §5.8–§5.11). The admin routes are in `admin.rs`.
+//! query parameters of `/users/`. The admin routes are in `admin.rs`.
 //!
 //! Fields whose rules refuse the probe must answer the exact 422 and change nothing; fields
 //! that accept free text must store the probe literally (title-cased for names) and change

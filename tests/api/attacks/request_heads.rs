@@ -1,6 +1,6 @@
 //! Request heads and methods from one unauthenticated client (issue 17): made-up methods and paths must
-//! not mint metric series (§7.4), and slow or oversized request heads must not hold connections
-//! or memory (§1.11).
+//! not mint metric series, and slow or oversized request heads must not hold connections
+//! or memory.
 
 use std::time::{Duration, Instant};
 

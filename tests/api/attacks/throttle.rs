@@ -1,5 +1,5 @@
-//! Online guessing: login brute force is throttled (§6.1) and unknown-email vs wrong-password
-//! answers cannot be told apart by timing (§2.7 "Timing").
+//! Online guessing: login brute force is throttled and unknown-email vs wrong-password
+//! answers cannot be told apart by timing.
 
 use std::time::{Duration, Instant};
 
@@ -206,7 +206,7 @@ async fn unknown_email_and_wrong_password_take_the_same_time() {
 #[tokio::test]
 async fn legacy_hash_accounts_answer_identically_when_wrong() {
     // Unknown email and a wrong password against a legacy (Werkzeug) account give the same
-    // body; only Argon2id accounts are promised equal timing (§2.7).
+    // body; only Argon2id accounts are promised equal timing.
     let cases = Cases::new("legacy_hash_accounts_answer_identically_when_wrong");
     let app = spawn_app().await;
     let id = app.register("legacy").await;

@@ -1,4 +1,4 @@
-//! Forged, tampered, stale and replayed tokens (§2.1, §2.4–§2.6).
+//! Forged, tampered, stale and replayed tokens.
 //!
 //! Each forged token is presented to a read route (`/auth/me`) and to the most damaging write
 //! a token can authorise (deleting the victim's account), and must leave the database as it was.

@@ -1,5 +1,5 @@
 //! Unicode edge cases: zero-width, right-to-left, homoglyphs and normalisation tricks
-//! (§5.3: usernames are `^[a-zA-Z0-9_]+$`, names are free text, title-cased).
+//! (usernames are `^[a-zA-Z0-9_]+$`, names are free text, title-cased).
 
 use serde_json::json;
 
@@ -53,7 +53,7 @@ async fn lookalike_usernames_are_refused_by_the_pattern() {
         );
         cases.hit();
     }
-    // Unicode whitespace around a taken name is stripped (§1.6.1): the name is still taken.
+    // Unicode whitespace around a taken name is stripped: the name is still taken.
     for (label, username) in [
         ("em space", "\u{2003}victim"),
         ("no-break space", "victim\u{a0}"),
