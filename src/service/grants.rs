@@ -11,8 +11,10 @@ use crate::service::auth::Caller;
 use crate::service::roles::group_by_role;
 use crate::service::users::existing;
 use crate::service::{Context, Listing};
+use crate::store::audit_events::NewAuditEvent;
 use crate::store::permissions::{self, PermissionRow};
 use crate::store::rbac::{self, RoleRow};
+use crate::store::rbac_lock::RbacLock;
 use crate::store::roles;
 use crate::store::users::UserRow;
 
@@ -34,6 +36,49 @@ async fn live_permission(ctx: &Context, name: &str) -> AppResult<PermissionRow> 
     permissions::live_by_name(&ctx.db, name)
         .await?
         .ok_or_else(|| permission_not_found(name))
+}
+
+/// The opening of every grant change: the caller's permissions re-read under the RBAC lock, and the
+/// target user.
+async fn serialized<'a>(
+    ctx: &'a Context,
+    caller: &Caller,
+    required: &'static str,
+    id: &UserIdParam,
+) -> AppResult<(Vec<String>, RbacLock<'a>, UserRow)> {
+    let (held, lock) = access::require_serialized(ctx, caller, &[required]).await?;
+    let user = existing(ctx, id).await?;
+    Ok((held, lock, user))
+}
+
+/// A live role the caller may move in `direction`: they must hold everything it confers.
+async fn guarded_role(
+    ctx: &Context,
+    held: &[String],
+    name: &str,
+    direction: &'static str,
+) -> AppResult<RoleRow> {
+    let role = live_role(ctx, name).await?;
+    let conferred = roles::chain_permissions(&ctx.db, role.id, 0).await?;
+    access::guard(ctx, held, &conferred, direction)?;
+    Ok(role)
+}
+
+/// The close of every grant change. A write that changed nothing is refused; otherwise the lock is
+/// released before the events are announced, so nothing is logged for a change still in flight.
+async fn settle(
+    ctx: &Context,
+    lock: RbacLock<'_>,
+    events: &[NewAuditEvent],
+    changed: bool,
+    refusal: impl FnOnce() -> String,
+) -> AppResult<()> {
+    if !changed {
+        return Err(AppError::BadRequest(refusal()));
+    }
+    lock.release().await;
+    audit::announce(ctx, events);
+    Ok(())
 }
 
 /// A user's live roles, each with its own permissions, and the user's effective permissions.
@@ -79,25 +124,21 @@ pub async fn assign_role(
     input: &RoleAssign,
     client: &ClientInfo,
 ) -> AppResult<UserRow> {
-    let (held, lock) = access::require_serialized(ctx, caller, &["roles:assign"]).await?;
-    let user = existing(ctx, id).await?;
+    let (held, lock, user) = serialized(ctx, caller, "roles:assign", id).await?;
     let name = input.role_name.as_str();
-    let role = live_role(ctx, name).await?;
-    let conferred = roles::chain_permissions(&ctx.db, role.id, 0).await?;
-    access::guard(ctx, &held, &conferred, GRANT)?;
+    let role = guarded_role(ctx, &held, name, GRANT).await?;
     let events = [AuditEvent::RoleAssigned {
         caller_id: caller.user.id,
         target_id: user.id,
         role: name.to_owned(),
     }
     .stamp(client)];
-    if !rbac::assign_role(&ctx.db, user.id, role.id, Some(caller.user.id), &events).await? {
-        return Err(AppError::BadRequest(format!(
-            "User already has role '{name}'"
-        )));
-    }
-    lock.release().await;
-    audit::announce(ctx, &events);
+    let changed =
+        rbac::assign_role(&ctx.db, user.id, role.id, Some(caller.user.id), &events).await?;
+    settle(ctx, lock, &events, changed, || {
+        format!("User already has role '{name}'")
+    })
+    .await?;
     Ok(user)
 }
 
@@ -109,24 +150,19 @@ pub async fn revoke_role(
     name: &str,
     client: &ClientInfo,
 ) -> AppResult<UserRow> {
-    let (held, lock) = access::require_serialized(ctx, caller, &["roles:revoke"]).await?;
-    let user = existing(ctx, id).await?;
-    let role = live_role(ctx, name).await?;
-    let removed = roles::chain_permissions(&ctx.db, role.id, 0).await?;
-    access::guard(ctx, &held, &removed, REVOKE)?;
+    let (held, lock, user) = serialized(ctx, caller, "roles:revoke", id).await?;
+    let role = guarded_role(ctx, &held, name, REVOKE).await?;
     let events = [AuditEvent::RoleRevoked {
         caller_id: caller.user.id,
         target_id: user.id,
         role: name.to_owned(),
     }
     .stamp(client)];
-    if !rbac::revoke_role(&ctx.db, user.id, role.id, &events).await? {
-        return Err(AppError::BadRequest(format!(
-            "User doesn't have role '{name}'"
-        )));
-    }
-    lock.release().await;
-    audit::announce(ctx, &events);
+    let changed = rbac::revoke_role(&ctx.db, user.id, role.id, &events).await?;
+    settle(ctx, lock, &events, changed, || {
+        format!("User doesn't have role '{name}'")
+    })
+    .await?;
     Ok(user)
 }
 
@@ -164,8 +200,7 @@ pub async fn grant(
     input: &PermissionGrant,
     client: &ClientInfo,
 ) -> AppResult<UserRow> {
-    let (held, lock) = access::require_serialized(ctx, caller, &["permissions:assign"]).await?;
-    let user = existing(ctx, id).await?;
+    let (held, lock, user) = serialized(ctx, caller, "permissions:assign", id).await?;
     let name = input.permission.as_str();
     let permission = live_permission(ctx, name).await?;
     access::guard(ctx, &held, &[name], GRANT)?;
@@ -181,13 +216,11 @@ pub async fn grant(
         permission: name.to_owned(),
     }
     .stamp(client)];
-    if !permissions::grant(&ctx.db, &grant, &events).await? {
-        return Err(AppError::BadRequest(format!(
-            "User already has direct permission '{name}'"
-        )));
-    }
-    lock.release().await;
-    audit::announce(ctx, &events);
+    let changed = permissions::grant(&ctx.db, &grant, &events).await?;
+    settle(ctx, lock, &events, changed, || {
+        format!("User already has direct permission '{name}'")
+    })
+    .await?;
     Ok(user)
 }
 
@@ -199,8 +232,7 @@ pub async fn revoke(
     name: &str,
     client: &ClientInfo,
 ) -> AppResult<UserRow> {
-    let (held, lock) = access::require_serialized(ctx, caller, &["permissions:revoke"]).await?;
-    let user = existing(ctx, id).await?;
+    let (held, lock, user) = serialized(ctx, caller, "permissions:revoke", id).await?;
     let permission = live_permission(ctx, name).await?;
     access::guard(ctx, &held, &[name], REVOKE)?;
     let events = [AuditEvent::PermissionRevoked {
@@ -209,13 +241,11 @@ pub async fn revoke(
         permission: name.to_owned(),
     }
     .stamp(client)];
-    if !permissions::revoke(&ctx.db, user.id, permission.id, &events).await? {
-        return Err(AppError::BadRequest(format!(
-            "User doesn't have direct permission '{name}'"
-        )));
-    }
-    lock.release().await;
-    audit::announce(ctx, &events);
+    let changed = permissions::revoke(&ctx.db, user.id, permission.id, &events).await?;
+    settle(ctx, lock, &events, changed, || {
+        format!("User doesn't have direct permission '{name}'")
+    })
+    .await?;
     Ok(user)
 }
 
