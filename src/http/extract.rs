@@ -246,6 +246,18 @@ fn bearer_value(parts: &Parts) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
+/// The caller behind the bearer token of `kind`, recorded on the request span.
+async fn bearer_caller(
+    parts: &Parts,
+    state: &AppState,
+    kind: TokenKind,
+) -> Result<Caller, AppError> {
+    let client = client_info(parts);
+    let caller = authenticate(state, bearer_value(parts).as_deref(), kind, &client).await?;
+    tracing::Span::current().record("user_id", caller.user.id);
+    Ok(caller)
+}
+
 /// The caller of a route protected by an access token.
 pub struct CurrentUser(pub Caller);
 
@@ -253,16 +265,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let client = client_info(parts);
-        let caller = authenticate(
-            state,
-            bearer_value(parts).as_deref(),
-            TokenKind::Access,
-            &client,
-        )
-        .await?;
-        tracing::Span::current().record("user_id", caller.user.id);
-        Ok(Self(caller))
+        bearer_caller(parts, state, TokenKind::Access)
+            .await
+            .map(Self)
     }
 }
 
@@ -273,16 +278,9 @@ impl FromRequestParts<AppState> for RefreshCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let client = client_info(parts);
-        let caller = authenticate(
-            state,
-            bearer_value(parts).as_deref(),
-            TokenKind::Refresh,
-            &client,
-        )
-        .await?;
-        tracing::Span::current().record("user_id", caller.user.id);
-        Ok(Self(caller))
+        bearer_caller(parts, state, TokenKind::Refresh)
+            .await
+            .map(Self)
     }
 }
 
