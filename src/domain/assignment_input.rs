@@ -73,14 +73,8 @@ pub fn parse_permission_grant(body: &JsonObject) -> Result<PermissionGrant, Vali
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rules::object;
     use serde_json::json;
-
-    fn object(value: Value) -> JsonObject {
-        match value {
-            Value::Object(map) => map,
-            _ => JsonObject::new(),
-        }
-    }
 
     fn assign(value: Value) -> Result<RoleAssign, ValidationErrors> {
         parse_role_assign(&object(value))

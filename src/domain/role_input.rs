@@ -127,14 +127,8 @@ pub fn parse_role_update(body: &JsonObject) -> Result<RoleUpdate, ValidationErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rules::object;
     use serde_json::json;
-
-    fn object(value: Value) -> JsonObject {
-        match value {
-            Value::Object(map) => map,
-            _ => JsonObject::new(),
-        }
-    }
 
     fn create(value: Value) -> Result<RoleCreate, ValidationErrors> {
         parse_role_create(&object(value))

@@ -226,17 +226,20 @@ pub(crate) fn dedupe_preserving_order(values: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// Shared by the parsers' tests, which write their bodies as `json!` literals; a non-object stands
+/// for an empty body.
+#[cfg(test)]
+pub(crate) fn object(value: Value) -> JsonObject {
+    match value {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn object(value: Value) -> JsonObject {
-        match value {
-            Value::Object(map) => map,
-            _ => JsonObject::new(),
-        }
-    }
 
     #[test]
     fn length_messages_use_the_singular_only_for_one() {

@@ -125,14 +125,8 @@ pub fn parse_login(body: &JsonObject) -> Result<LoginRequest, ValidationErrors> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rules::object;
     use serde_json::json;
-
-    fn object(value: Value) -> JsonObject {
-        match value {
-            Value::Object(map) => map,
-            _ => JsonObject::new(),
-        }
-    }
 
     fn valid_body() -> Value {
         json!({"username": " New_User ", "email": " New.User@Example.COM ",
