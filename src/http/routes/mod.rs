@@ -14,3 +14,14 @@ pub mod roles;
 pub mod sessions;
 pub mod table;
 pub mod users;
+
+/// The one wording of the answer to a change of what a user holds (a role assigned or revoked, a
+/// direct permission granted or revoked): `kind` is "Role" or "Permission".
+fn holding_changed(
+    kind: &str,
+    name: &str,
+    change: &str,
+    username: &str,
+) -> axum::response::Response {
+    crate::http::envelope::message(format!("{kind} '{name}' {change} user '{username}'"))
+}

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::holding_changed;
 use crate::domain::{PermissionGrant, PermissionListQuery};
 use crate::error::AppResult;
 use crate::http::envelope;
@@ -55,11 +56,12 @@ pub async fn grant(
     ValidJson(input): ValidJson<PermissionGrant>,
 ) -> AppResult<Response> {
     let user = grants::grant(&state, &caller, &id, &input, &client).await?;
-    Ok(envelope::message(format!(
-        "Permission '{}' granted to user '{}'",
+    Ok(holding_changed(
+        "Permission",
         input.permission.as_str(),
-        user.username
-    )))
+        "granted to",
+        &user.username,
+    ))
 }
 
 pub async fn revoke(
@@ -70,8 +72,10 @@ pub async fn revoke(
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
     let user = grants::revoke(&state, &caller, &id, &name, &client).await?;
-    Ok(envelope::message(format!(
-        "Permission '{name}' revoked from user '{}'",
-        user.username
-    )))
+    Ok(holding_changed(
+        "Permission",
+        &name,
+        "revoked from",
+        &user.username,
+    ))
 }

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::holding_changed;
 use crate::domain::{RoleAssign, RoleCreate, RoleListQuery, RoleUpdate};
 use crate::error::AppResult;
 use crate::http::envelope;
@@ -89,11 +90,12 @@ pub async fn assign(
     ValidJson(input): ValidJson<RoleAssign>,
 ) -> AppResult<Response> {
     let user = grants::assign_role(&state, &caller, &id, &input, &client).await?;
-    Ok(envelope::message(format!(
-        "Role '{}' assigned to user '{}'",
+    Ok(holding_changed(
+        "Role",
         input.role_name.as_str(),
-        user.username
-    )))
+        "assigned to",
+        &user.username,
+    ))
 }
 
 pub async fn revoke(
@@ -104,8 +106,10 @@ pub async fn revoke(
     NamePath(name): NamePath,
 ) -> AppResult<Response> {
     let user = grants::revoke_role(&state, &caller, &id, &name, &client).await?;
-    Ok(envelope::message(format!(
-        "Role '{name}' revoked from user '{}'",
-        user.username
-    )))
+    Ok(holding_changed(
+        "Role",
+        &name,
+        "revoked from",
+        &user.username,
+    ))
 }
