@@ -64,6 +64,18 @@ async fn guarded_role(
     Ok(role)
 }
 
+/// A live permission the caller may move in `direction`: they must hold it themselves.
+async fn guarded_permission(
+    ctx: &Context,
+    held: &[String],
+    name: &str,
+    direction: &'static str,
+) -> AppResult<PermissionRow> {
+    let permission = live_permission(ctx, name).await?;
+    access::guard(ctx, held, &[name], direction)?;
+    Ok(permission)
+}
+
 /// The close of every grant change. A write that changed nothing is refused; otherwise the lock is
 /// released before the events are announced, so nothing is logged for a change still in flight.
 async fn settle(
@@ -202,8 +214,7 @@ pub async fn grant(
 ) -> AppResult<UserRow> {
     let (held, lock, user) = serialized(ctx, caller, "permissions:assign", id).await?;
     let name = input.permission.as_str();
-    let permission = live_permission(ctx, name).await?;
-    access::guard(ctx, &held, &[name], GRANT)?;
+    let permission = guarded_permission(ctx, &held, name, GRANT).await?;
     let grant = permissions::Grant {
         user_id: user.id,
         permission_id: permission.id,
@@ -233,8 +244,7 @@ pub async fn revoke(
     client: &ClientInfo,
 ) -> AppResult<UserRow> {
     let (held, lock, user) = serialized(ctx, caller, "permissions:revoke", id).await?;
-    let permission = live_permission(ctx, name).await?;
-    access::guard(ctx, &held, &[name], REVOKE)?;
+    let permission = guarded_permission(ctx, &held, name, REVOKE).await?;
     let events = [AuditEvent::PermissionRevoked {
         caller_id: caller.user.id,
         target_id: user.id,
