@@ -34,8 +34,7 @@ pub struct UserPage {
 
 pub async fn list(state: &AppState, caller: &Caller, query: &UserListQuery) -> AppResult<UserPage> {
     access::require_any(state, caller, &["users:list"]).await?;
-    let total = users::count(&state.db, query.include_deleted).await?;
-    let rows = users::page(
+    let (rows, total) = users::page_with_total(
         &state.db,
         query.include_deleted,
         query.page.limit(),
