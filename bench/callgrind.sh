@@ -4,9 +4,9 @@
 #
 # Usage: bench/callgrind.sh [WARDEN_BIN] [REQUESTS] [PATH]
 #   defaults: target/release/warden, 2000, /api/v1/auth/me
-# Starts warden under valgrind on a fresh PostgreSQL database (BENCH_PG_URL, admin URL), registers
-# and logs in one user, zeroes the counters, sends REQUESTS sequential keep-alive requests, dumps
-# the counters and prints instructions per request. Everything it creates is removed on exit.
+# Starts warden under valgrind on a fresh PostgreSQL database (BENCH_PG_URL, admin URL) twice,
+# with no and with REQUESTS sequential keep-alive requests after one login and a warm-up, and
+# prints the difference per request. Everything it creates is removed on exit.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,19 +27,23 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-psql -X -q "$admin" -c "CREATE DATABASE \"$db\"" >/dev/null
 
-DATABASE_URL=${admin%/*}/$db HOST=127.0.0.1 PORT=$port APP_ENV=production \
-    SECRET_KEY=bench-secret-key-0123456789abcdefghijklmnop AUTO_MIGRATE=true LOG_DIR= LOG_LEVEL=warn \
-    RATE_LIMIT_DEFAULT="1000000000 per hour" RATE_LIMIT_LOGIN="1000000000 per minute" \
-    RATE_LIMIT_REGISTER="1000000000 per minute" JWT_ACCESS_TOKEN_EXPIRES=86400 \
-    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" "$bin" serve \
-    >"$dir/warden.log" 2>&1 &
-pid=$!
-
-python3 - "$port" "$requests" "$path" "$pid" "$dir" <<'PY'
-import http.client, json, re, subprocess, sys, time
-port, n, path, pid, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+# One warden process under callgrind: start, migrate, register and log in one user, warm up,
+# then `n` measured requests, then SIGTERM; prints the process's total instruction count.
+# callgrind_control cannot reach a process whose threads all wait in epoll here, so the count
+# per request is the difference of two whole runs (n = 0 and n = REQUESTS) divided by REQUESTS.
+run_once() {
+    local n=$1 out=$dir/callgrind.$1
+    psql -X -q "$admin" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\"" >/dev/null
+    DATABASE_URL=${admin%/*}/$db HOST=127.0.0.1 PORT=$port APP_ENV=production \
+        SECRET_KEY=bench-secret-key-0123456789abcdefghijklmnop AUTO_MIGRATE=true LOG_DIR= LOG_LEVEL=warn \
+        RATE_LIMIT_DEFAULT="1000000000 per hour" RATE_LIMIT_LOGIN="1000000000 per minute" \
+        RATE_LIMIT_REGISTER="1000000000 per minute" JWT_ACCESS_TOKEN_EXPIRES=86400 \
+        valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" serve >"$dir/warden.log" 2>&1 &
+    pid=$!
+    python3 - "$port" "$n" "$path" <<'PY'
+import http.client, json, sys, time
+port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
 def call(conn, method, url, body=None, token=None):
     headers = {"Content-Type": "application/json"}
@@ -69,19 +73,18 @@ status, body = call(conn, "POST", "/api/v1/auth/login",
 assert status == 200, status
 token = json.loads(body)["data"]["access_token"]
 path = path.replace("{self}", str(json.loads(body)["data"]["user"]["id"]))
-for _ in range(50):  # warm: prepared statements, pool connections
+for _ in range(50):  # warm-up: prepared statements, pool connections
     call(conn, "GET", path, token=token)
-subprocess.run(["callgrind_control", "--zero", pid], check=True, capture_output=True)
 for _ in range(n):
     status, _ = call(conn, "GET", path, token=token)
     assert status == 200, status
-subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
-time.sleep(1)
-import glob, os
-# the dump written by --dump (the final profile is written only at exit): counts since --zero
-dump = max(glob.glob(out + "/callgrind.out.*"), key=os.path.getmtime)
-text = open(dump).read()
-m = re.search(r"^(?:totals|summary):\s+(\d+)", text, re.M)
-total = int(m.group(1))
-print(f"{path}: {n} requests, {total:,} instructions, {total // n:,} instructions/request")
 PY
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=
+    sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' "$out" | head -n 1
+}
+
+base=$(run_once 0)
+measured=$(run_once "$requests")
+echo "$path: $requests requests, $((measured - base)) instructions, $(((measured - base) / requests)) instructions/request"
