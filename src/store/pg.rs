@@ -274,7 +274,11 @@ impl PgTx {
         let committed = <Postgres as sqlx::Database>::TransactionManager::commit(lease.conn())
             .await
             .map_err(DbError::from);
-        lease.finish(&committed).await;
+        if committed.is_ok() {
+            lease.release().await;
+        }
+        // A failed COMMIT leaves sqlx's transaction depth counting an open transaction the
+        // server has ended: that connection is closed (the lease drops), never reused.
         committed
     }
 }
