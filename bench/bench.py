@@ -29,6 +29,7 @@ REPO = os.path.dirname(HERE)
 STATE = os.environ["BENCH_STATE_DIR"]
 WARDEN = os.environ["WARDEN_BIN"]
 ARGON2_RATE = os.environ["ARGON2_RATE_BIN"]
+AXUM_FLOOR = os.environ.get("AXUM_FLOOR_BIN", "")
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 QUICK = "--quick" in sys.argv
@@ -287,12 +288,52 @@ def pgbench(db, clients, secs, mode):
 # the Rust source (one copy of the SQL), replayed by pgbench with prepared statements as sqlx
 # uses them, at the scenario's client count. warden's ratio against these separates "the
 # database is the bottleneck" from "warden is". A script is one pgbench transaction = one request.
+def rust_store_source():
+    text = ""
+    for name in sorted(os.listdir(os.path.join(REPO, "src", "store"))):
+        if name.endswith(".rs"):
+            with open(os.path.join(REPO, "src", "store", name)) as f:
+                text += f.read() + "\n"
+    return text
+
+RUST_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_$][\w:$]*)!\s*\(|(,)|(\)))', re.S)
+
+def rust_literal(body):
+    """A Rust string literal's value: line continuations and escaped quotes."""
+    return re.sub(r"\\\n\s*", "", body).replace('\\"', '"').replace("\\\\", "\\")
+
+def rust_expr(text, pos, source):
+    """Evaluate a string literal, `concat!(...)` or `macro!()` (a store macro) at pos."""
+    m = RUST_TOKEN.match(text, pos)
+    if m.group(1) is not None:
+        return rust_literal(m.group(1)), m.end()
+    macro = m.group(2).rsplit("::", 1)[-1]
+    pos = m.end()
+    if macro == "concat":
+        parts = []
+        while True:
+            m = RUST_TOKEN.match(text, pos)
+            if m.group(4):
+                return "".join(parts), m.end()
+            if m.group(3):
+                pos = m.end()
+                continue
+            value, pos = rust_expr(text, pos, source)
+            parts.append(value)
+    pos = RUST_TOKEN.match(text, pos).end()  # the macro's empty argument list
+    body = re.search(r"macro_rules! %s \{\s*\(\) => \{\s*" % macro, source)
+    value, _ = rust_expr(source, body.end(), source)
+    return value, pos
+
 def rust_sql(path, name, params=()):
-    """The `const NAME: &str = "...";` literal of src/store/<path>, with $n -> params[n-1]."""
+    """The SQL text of `const NAME: &str = ...;` in src/store/<path> (a literal, `concat!` of
+    literals and the store's SQL fragment macros), with $n -> params[n-1]."""
+    source = rust_store_source()
     with open(os.path.join(REPO, "src", "store", path)) as f:
         text = f.read()
-    literal = re.search(r"const %s: &str =\s*\"(.*?)\";" % name, text, re.S).group(1)
-    sql = re.sub(r"\\\n\s*", "", literal)  # Rust line continuations
+    start = re.search(r"const %s: &str =\s*" % name, text).end()
+    sql, _ = rust_expr(text, start, source)
+    sql = re.sub(r"\s+", " ", sql).strip()
     for n in range(len(params), 0, -1):
         sql = sql.replace(f"${n}", params[n - 1])
     return sql + ";"
@@ -304,8 +345,8 @@ PAGE_LIVE_SQL = rust_sql("users.rs", "PAGE_LIVE", ("20", "0"))
 QUERY_FLOORS = {
     # key: (label, statements, scenario it bounds)
     "q_me": ("auth lookup (1 statement)", [AUTH_LOOKUP_SQL], "me_c16"),
-    "q_list": ("list: permissions + count + page (3 statements)",
-               [EFFECTIVE_PERMISSIONS_SQL, COUNT_LIVE_SQL, PAGE_LIVE_SQL], "users_list"),
+    "q_list": ("list: permissions + counted page (2 statements)",
+               [EFFECTIVE_PERMISSIONS_SQL, PAGE_LIVE_SQL], "users_list"),
     "q_count": ("list: the count alone", [COUNT_LIVE_SQL], "users_list"),
 }
 
@@ -336,6 +377,30 @@ def argon2_rate(secs):
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     r["cpu_us_per_hash"] = round(cpu / max(r["verifications"], 1) * 1e6, 1)
     return r
+
+class AxumFloor:
+    """bench/axum-floor: `GET /me` with warden's access token, one prepared primary-key read
+    through deadpool-postgres, JSON out, nothing else (the second floor of the reads)."""
+
+    def __init__(self, database_url):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, DATABASE_URL=database_url, PORT=str(self.port), POOL_SIZE=POOL,
+                   SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnop")
+        self.proc = subprocess.Popen([AXUM_FLOOR], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(STATE, "axum-floor.log"), "a"))
+        register("pid", self.proc.pid)
+        for _ in range(500):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError("axum-floor did not start; see axum-floor.log")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
 
 # ---------------------------------------------------------------- scenarios
 
@@ -465,7 +530,8 @@ def run_scenario(w, path, conns, headers, secs, script=None):
         r = wrk(w.base + path, conns, secs, headers, script)
     r.update(rss_max_mib=round(smp.rss_max, 1), rss_mean_mib=round(smp.rss_mean, 1),
              cpu_cores=round(smp.cpu / smp.wall, 2), pg_cpu_cores=round(smp.pg_cpu / smp.wall, 2),
-             cpu_us_per_req=round(smp.cpu / max(r["requests"], 1) * 1e6, 1))
+             cpu_us_per_req=round(smp.cpu / max(r["requests"], 1) * 1e6, 1),
+             pg_cpu_us_per_req=round(smp.pg_cpu / max(r["requests"], 1) * 1e6, 1))
     if r["non2xx"] or r["socket_errors"]:
         log(f"  !! {path}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
     return r
@@ -582,6 +648,8 @@ def main():
     floor_runs = {f"pgbench_{mode}_c{c}": [] for c in floor_clients for mode in modes}
     argon_runs = []
     query_runs = {}
+    axum_runs = {}
+    axum = AxumFloor(url) if AXUM_FLOOR and os.path.exists(AXUM_FLOOR) else None
     for rnd in range(1, ROUNDS + 1):
         log(f"round {rnd}/{ROUNDS}")
         for c in floor_clients:
@@ -595,6 +663,16 @@ def main():
             r = query_floor(w_db, key, 16, DURATION, query_vars)
             query_runs.setdefault(key, []).append(r)
             log(f"  pgbench, warden's statements, {label}, c=16: {r['tps']:.0f} tps")
+        for c in ([16, 64] if axum else []):
+            if ONLY and f"me_c{c}" not in ONLY:
+                continue
+            with Sampler(axum.proc.pid) as smp:
+                r = wrk(axum.base + "/me", c, DURATION, ["Authorization: Bearer " + ut])
+            r.update(cpu_us_per_req=round(smp.cpu / max(r["requests"], 1) * 1e6, 1),
+                     pg_cpu_us_per_req=round(smp.pg_cpu / max(r["requests"], 1) * 1e6, 1))
+            axum_runs.setdefault(f"c{c}", []).append(r)
+            log(f"  axum-floor GET /me c={c}: {r['rps']:.0f} rps, p99 {r['p99_ms']:.2f} ms, "
+                f"{r['cpu_us_per_req']} CPU-us/req")
         # an experiment without logins needs no Argon2id floor
         if not ONLY or ONLY & {"login", "login_failed", "login_flood"}:
             r = argon2_rate(min(DURATION, 10))
@@ -622,6 +700,9 @@ def main():
 
     res["postgres"]["idle_rss_after_mib"] = idle_rss(w)
     w.stop()
+    if axum:
+        axum.stop()
+        res["axum_floor"] = {k: summarise(v) for k, v in axum_runs.items()}
     if not ONLY or "account_mail" in ONLY:
         log("account mail: forgot and verify/request, known vs unknown address (SMTP to a sink)")
         import account_mail  # bench/account_mail.py

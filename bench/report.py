@@ -173,6 +173,20 @@ def markdown(res, rows):
         else:
             L.append(f"| `pgbench -S{' -M prepared' if 'prepared' in k else ''}` c={k.rsplit('c', 1)[1]} | "
                      f"{v['tps']:,.0f} tps | {join(v['rounds'], 'tps', ',.0f')} |")
+    ax = res.get("axum_floor", {})
+    if ax:
+        L += ["", "## What axum and the driver allow (bench/axum-floor)", "",
+              "A minimal handler: HS256 verification, one prepared primary-key `SELECT` through "
+              "deadpool-postgres, JSON out, no middleware. warden's share of it is what its "
+              "middleware, session join and envelope leave.", "",
+              "| clients | floor req/s | floor CPU µs/req | warden /auth/me req/s | warden CPU µs/req | warden / floor |",
+              "|---:|---:|---:|---:|---:|---:|"]
+        for key, v in ax.items():
+            w = res["postgres"].get(f"me_{key}", {})
+            share = f"{w['rps'] / v['rps']:.0%}" if w.get("rps") else "—"
+            L.append(f"| {key[1:]} | {v['rps']:,.0f} | {v['cpu_us_per_req']:.0f} | "
+                     f"{format(w['rps'], ',.0f') if w.get('rps') else '—'} | "
+                     f"{format(w['cpu_us_per_req'], '.0f') if w.get('cpu_us_per_req') else '—'} | {share} |")
     qf = res.get("query_floors", {})
     if qf:
         L += ["", "## The database running warden's own statements (no HTTP)", "",

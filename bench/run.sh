@@ -87,7 +87,10 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     (cd "$repo" && CARGO_TARGET_DIR=$target cargo build --release --quiet --bin warden)
     say "building bench/argon2-rate"
     (cd "$here/argon2-rate" && CARGO_TARGET_DIR=$target/argon2-rate cargo build --release --quiet)
+    say "building bench/axum-floor"
+    (cd "$here/axum-floor" && CARGO_TARGET_DIR=$target/axum-floor cargo build --release --quiet)
 fi
+export AXUM_FLOOR_BIN=$target/axum-floor/release/axum-floor
 export WARDEN_BIN=${BENCH_WARDEN_BIN:-$target/release/warden}
 export ARGON2_RATE_BIN=$target/argon2-rate/release/argon2-rate
 

@@ -12,7 +12,9 @@ use sqlx::PgPool;
 use warden::store::Db;
 use warden::store::migrate::migrate;
 
-use helpers::{TestDatabase, create_test_database, postgres_admin_url, spawn_app_with};
+use helpers::{
+    TestDatabase, create_test_database, postgres_admin_url, spawn_app_with, test_config,
+};
 
 const LEGACY_SQL: &str = include_str!("fixtures/legacy-schema.sql");
 const LEGACY_TABLES: &[&str] = &[
@@ -80,7 +82,7 @@ async fn migrate_adopts_the_original_database_keeping_every_row() {
     };
     let before = fingerprint(&pool).await;
     assert_eq!(before[0].1, 4, "four legacy users");
-    let db = Db::Postgres(PgPool::connect(&database.url).await.expect("connect"));
+    let db = Db::open(&test_config(&[], &database.url)).expect("open");
     let report = migrate(&db).await.expect("adoption succeeds");
     assert_eq!(
         report.applied.len(),
@@ -200,7 +202,7 @@ async fn an_unknown_alembic_revision_is_refused_without_writing_anything() {
         .await
         .expect("update");
     let before = fingerprint(&pool).await;
-    let db = Db::Postgres(PgPool::connect(&database.url).await.expect("connect"));
+    let db = Db::open(&test_config(&[], &database.url)).expect("open");
     let err = migrate(&db).await.expect_err("refused");
     assert_eq!(
         err.to_string(),
@@ -223,7 +225,7 @@ async fn a_column_of_the_wrong_type_is_refused_with_its_qualified_name() {
     .execute(&pool)
     .await
     .expect("alter");
-    let db = Db::Postgres(PgPool::connect(&database.url).await.expect("connect"));
+    let db = Db::open(&test_config(&[], &database.url)).expect("open");
     let err = migrate(&db).await.expect_err("refused");
     assert_eq!(
         err.to_string(),

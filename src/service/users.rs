@@ -36,8 +36,7 @@ pub async fn list(
     query: &UserListQuery,
 ) -> AppResult<Listing<UserRow>> {
     access::require_any(ctx, caller, &["users:list"]).await?;
-    let total = users::count(&ctx.db, query.include_deleted).await?;
-    let rows = users::page(
+    let (rows, total) = users::page_with_total(
         &ctx.db,
         query.include_deleted,
         query.page.limit(),

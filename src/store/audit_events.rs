@@ -158,7 +158,9 @@ pub async fn insert_in(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<(), DbEr
 
 /// Insert one event that describes no stored change (a failed login, a throttle).
 pub async fn insert_alone(db: &Db, event: &NewAuditEvent) -> Result<(), DbError> {
+    use sqlx::Acquire as _;
     with_pool!(db, |pool| {
+        #[allow(unused_mut)] // the PostgreSQL lease needs none, the SQLite pool connection does
         let mut conn = pool.acquire().await?;
         insert_all(db, &mut *conn, std::slice::from_ref(event)).await
     })

@@ -1,4 +1,4 @@
-//! Embedded migrations for both dialects, and adoption of an original (Flask) database (§12.4).
+//! Embedded migrations for both dialects, and adoption of an original (Flask) database (docs/compatibility.md).
 //!
 //! The whole run is one transaction: on PostgreSQL the adoption checks happen before anything is
 //! written, so a refused migration leaves the database exactly as it was. A transaction-scoped
@@ -97,7 +97,8 @@ impl MigrationStatus {
 /// (column, type family) pairs of one legacy table.
 type Columns = &'static [(&'static str, &'static str)];
 
-/// Expected legacy columns and their type family (§12.4 rule 2).
+/// Expected legacy columns and their type family: adoption refuses a table whose column is
+/// missing or of another family.
 const LEGACY_TABLES: &[(&str, &str, Columns)] = &[
     (
         "users",
@@ -357,8 +358,9 @@ pub async fn status(db: &Db) -> Result<MigrationStatus, DbError> {
     let backend = db.backend();
     let (legacy_revision, applied): (Option<String>, Vec<(i64, Ts)>) = match db {
         Db::Postgres(pool) => {
-            let mut conn = pool.acquire().await?;
-            let revision = legacy_revision(&mut conn).await?;
+            let mut lease = pool.lease().await?;
+            let conn = lease.conn();
+            let revision = legacy_revision(conn).await?;
             let exists: Option<String> =
                 sqlx::query_scalar("SELECT to_regclass('public._warden_migrations')::text")
                     .fetch_one(&mut *conn)
@@ -370,6 +372,7 @@ pub async fn status(db: &Db) -> Result<MigrationStatus, DbError> {
             } else {
                 Vec::new()
             };
+            lease.finish(&Ok::<_, DbError>(())).await;
             (revision, applied)
         }
         Db::Sqlite(pool) => {
@@ -409,12 +412,13 @@ pub async fn status(db: &Db) -> Result<MigrationStatus, DbError> {
 pub async fn drop_everything(db: &Db) -> Result<(), DbError> {
     match db {
         Db::Postgres(pool) => {
+            let mut lease = pool.lease().await?;
             sqlx::raw_sql(
                 "DROP SCHEMA IF EXISTS users, rbac, auth CASCADE; \
                  DROP TABLE IF EXISTS public._warden_migrations; \
                  DROP TABLE IF EXISTS public.alembic_version;",
             )
-            .execute(pool)
+            .execute(lease.conn())
             .await?;
         }
         Db::Sqlite(pool) => {

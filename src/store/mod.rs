@@ -12,6 +12,7 @@ pub mod email_verifications;
 pub mod error;
 pub mod migrate;
 pub mod permissions;
+pub mod pg;
 pub mod rbac;
 pub mod rbac_lock;
 pub mod roles;
@@ -26,7 +27,7 @@ use std::sync::{LazyLock, RwLock};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -34,28 +35,47 @@ use sqlx::sqlite::{
 use crate::config::{Config, DatabaseSetting};
 pub use error::{DbClass, DbError};
 
-/// Run `$body` with `$pool` bound to the concrete pool of either backend.
+/// Run `$body` with `$pool` bound to the database of either backend: a leased connection
+/// (`&mut PgConnection`) on PostgreSQL, the pool on SQLite.
 ///
 /// The body is compiled once per backend, so the same query code serves both without the
-/// `Any` driver (which cannot carry typed timestamps or booleans).
+/// `Any` driver (which cannot carry typed timestamps or booleans). On PostgreSQL the lease
+/// goes back to the pool only once the body has completed (see [`pg::Lease`]).
 #[macro_export]
 macro_rules! with_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::store::Db::Postgres($pool) => $body,
+            $crate::store::Db::Postgres(pg) => {
+                #[allow(unused_imports)]
+                use ::sqlx::Connection as _;
+                let mut lease = pg.lease().await?;
+                let outcome: ::std::result::Result<_, $crate::store::DbError> = async {
+                    let $pool = lease.conn();
+                    ::std::result::Result::Ok($body)
+                }
+                .await;
+                lease.finish(&outcome).await;
+                outcome?
+            }
             $crate::store::Db::Sqlite($pool) => $body,
         }
     };
 }
 
-/// Run `$body` with `$conn` bound to the open transaction of either backend (see [`Tx`]).
+/// Run `$body` (one statement) with `$conn` bound to the open transaction of either backend
+/// (see [`Tx`]).
 #[macro_export]
 macro_rules! with_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match &mut $tx.inner {
             $crate::store::TxInner::Postgres(tx) => {
-                let $conn = &mut **tx;
-                $body
+                let outcome: ::std::result::Result<_, $crate::store::DbError> = async {
+                    let $conn = tx.statement();
+                    ::std::result::Result::Ok($body)
+                }
+                .await;
+                tx.settle();
+                outcome?
             }
             $crate::store::TxInner::Sqlite(tx) => {
                 let $conn = &mut **tx;
@@ -73,7 +93,7 @@ pub struct Tx {
 }
 
 pub enum TxInner {
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(pg::PgTx),
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
 }
 
@@ -101,7 +121,7 @@ impl Tx {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Postgres(PgPool),
+    Postgres(pg::Pool),
     Sqlite(SqlitePool),
 }
 
@@ -156,13 +176,10 @@ pub fn dialect(backend: Backend, sql: &'static str) -> &'static str {
     translated
 }
 
-/// Connections idle for longer than this are pinged before they are handed out.
+/// SQLite connections idle for longer than this are pinged before they are handed out (the
+/// PostgreSQL pool does the same, see [`pg`]).
 ///
-/// perf: sqlx's default (`test_before_acquire`) pings every connection it hands out: one extra
-/// database round trip per query (and sqlx pings again when the connection is returned). A
-/// connection of a busy pool was used moments ago; one that broke since fails its query exactly
-/// as it could right after a successful ping. After an outage the pool is idle, so every stale
-/// connection is still caught here before a request gets it. Gain: docs/performance.md.
+/// perf: sqlx's default (`test_before_acquire`) pings every connection it hands out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 async fn ping_if_idle<C: sqlx::Connection>(
@@ -191,7 +208,7 @@ impl Db {
     /// Begin a transaction that store functions of several aggregates can share.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         let inner = match self {
-            Self::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Self::Postgres(pool) => TxInner::Postgres(pg::PgTx::begin(pool).await?),
             Self::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
         };
         Ok(Tx { inner })
@@ -202,16 +219,14 @@ impl Db {
         match &config.database {
             DatabaseSetting::Postgres(url) => {
                 let options = PgConnectOptions::from_str(url.expose())?;
-                let pool = PgPoolOptions::new()
-                    .test_before_acquire(false)
-                    .before_acquire(|conn, meta| ping_if_idle(conn, meta).boxed())
-                    .max_connections(config.db_pool_size)
-                    .min_connections(config.db_pool_min_idle)
-                    .acquire_timeout(Duration::from_secs(config.db_pool_timeout_secs))
-                    .idle_timeout(Duration::from_secs(config.db_idle_timeout_secs))
-                    .max_lifetime(Duration::from_secs(config.db_max_lifetime_secs))
-                    .connect_lazy_with(options);
-                Ok(Self::Postgres(pool))
+                let settings = pg::PoolSettings {
+                    max_size: config.db_pool_size as usize,
+                    min_idle: config.db_pool_min_idle as usize,
+                    acquire_timeout: Duration::from_secs(config.db_pool_timeout_secs),
+                    idle_timeout: Duration::from_secs(config.db_idle_timeout_secs),
+                    max_lifetime: Duration::from_secs(config.db_max_lifetime_secs),
+                };
+                Ok(Self::Postgres(pg::Pool::new(options, settings)?))
             }
             DatabaseSetting::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -273,19 +288,25 @@ impl Db {
 
     /// `(idle, in_use, max)` connections, for `/metrics`.
     pub fn pool_stats(&self) -> (u64, u64, u64) {
-        with_pool!(self, |pool| {
-            let size = u64::from(pool.size());
-            let idle = pool.num_idle() as u64;
-            (
-                idle,
-                size.saturating_sub(idle),
-                u64::from(pool.options().get_max_connections()),
-            )
-        })
+        match self {
+            Self::Postgres(pool) => pool.stats(),
+            Self::Sqlite(pool) => {
+                let size = u64::from(pool.size());
+                let idle = pool.num_idle() as u64;
+                (
+                    idle,
+                    size.saturating_sub(idle),
+                    u64::from(pool.options().get_max_connections()),
+                )
+            }
+        }
     }
 
     pub async fn close(&self) {
-        with_pool!(self, |pool| pool.close().await);
+        match self {
+            Self::Postgres(pool) => pool.close().await,
+            Self::Sqlite(pool) => pool.close().await,
+        }
     }
 }
 

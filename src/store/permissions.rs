@@ -61,16 +61,19 @@ pub async fn page(
     offset: i64,
 ) -> Result<(i64, Vec<PermissionRow>), DbError> {
     let (count, page) = (db.sql(COUNT_LIVE), db.sql(PAGE_LIVE));
+    use sqlx::Acquire as _;
     with_pool!(db, |pool| {
+        #[allow(unused_mut)] // the PostgreSQL lease needs none, the SQLite pool connection does
+        let mut conn = pool.acquire().await?;
         let total: i64 = sqlx::query_scalar(count)
             .bind(resource)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
         let rows: Vec<PermissionRow> = sqlx::query_as(page)
             .bind(resource)
             .bind(limit)
             .bind(offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
         Ok((total, rows))
     })

@@ -22,35 +22,43 @@ pub struct RoleRow {
     pub updated_at: Ts,
 }
 
-/// Effective permissions of a user (§3.1): roles that are not deleted, their ancestors up to the
-/// first deleted one (cycles stop because UNION removes visited rows), plus direct grants;
-/// deleted permissions never count. One statement, every step an index lookup.
-const EFFECTIVE_PERMISSIONS: &str = "WITH RECURSIVE chain(role_id) AS ( \
-        SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \
-        WHERE ur.user_id = $1 AND r.is_deleted = false \
-      UNION \
-        SELECT p.id FROM chain c JOIN rbac.roles r ON r.id = c.role_id \
-        JOIN rbac.roles p ON p.id = r.parent_role_id WHERE p.is_deleted = false \
-    ) \
-    SELECT p.name FROM chain c JOIN rbac.role_permissions rp ON rp.role_id = c.role_id \
-      JOIN rbac.permissions p ON p.id = rp.permission_id WHERE p.is_deleted = false \
-    UNION \
-    SELECT p.name FROM rbac.user_permissions up JOIN rbac.permissions p ON p.id = up.permission_id \
-      WHERE up.user_id = $1 AND p.is_deleted = false";
+/// The live roles of user `$1` and their ancestors up to the first deleted one (cycles stop
+/// because UNION removes visited rows), as `chain(role_id)`; every step an index lookup.
+macro_rules! role_chain {
+    () => {
+        "WITH RECURSIVE chain(role_id) AS ( \
+            SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \
+            WHERE ur.user_id = $1 AND r.is_deleted = false \
+          UNION \
+            SELECT p.id FROM chain c JOIN rbac.roles r ON r.id = c.role_id \
+            JOIN rbac.roles p ON p.id = r.parent_role_id WHERE p.is_deleted = false \
+        ) "
+    };
+}
+
+/// The undeleted permissions of the roles in `chain`.
+macro_rules! chain_permissions {
+    () => {
+        "SELECT p.name FROM chain c JOIN rbac.role_permissions rp ON rp.role_id = c.role_id \
+          JOIN rbac.permissions p ON p.id = rp.permission_id WHERE p.is_deleted = false"
+    };
+}
+
+/// Effective permissions of a user: those of their roles (with inheritance) plus direct grants;
+/// deleted permissions never count. One statement.
+const EFFECTIVE_PERMISSIONS: &str = concat!(
+    role_chain!(),
+    chain_permissions!(),
+    " UNION SELECT p.name FROM rbac.user_permissions up \
+      JOIN rbac.permissions p ON p.id = up.permission_id \
+      WHERE up.user_id = $1 AND p.is_deleted = false"
+);
 
 const ROLE_BY_NAME_ANY: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
     r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
     FROM rbac.roles r LEFT JOIN rbac.roles parent ON parent.id = r.parent_role_id WHERE r.name = $1";
-/// The role half of [`EFFECTIVE_PERMISSIONS`] (§5.22 `role_permissions`).
-const ROLE_DERIVED_PERMISSIONS: &str = "WITH RECURSIVE chain(role_id) AS ( \
-        SELECT r.id FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \
-        WHERE ur.user_id = $1 AND r.is_deleted = false \
-      UNION \
-        SELECT p.id FROM chain c JOIN rbac.roles r ON r.id = c.role_id \
-        JOIN rbac.roles p ON p.id = r.parent_role_id WHERE p.is_deleted = false \
-    ) \
-    SELECT DISTINCT p.name FROM chain c JOIN rbac.role_permissions rp ON rp.role_id = c.role_id \
-      JOIN rbac.permissions p ON p.id = rp.permission_id WHERE p.is_deleted = false";
+/// The role half of [`EFFECTIVE_PERMISSIONS`] (the listing's `role_permissions`).
+const ROLE_DERIVED_PERMISSIONS: &str = concat!(role_chain!(), chain_permissions!());
 const USER_ROLES: &str = "SELECT r.id, r.name, r.display_name, r.description, r.is_system_role, \
     r.parent_role_id, parent.name AS parent_role_name, r.is_deleted, r.created_at, r.updated_at \
     FROM rbac.user_roles ur JOIN rbac.roles r ON r.id = ur.role_id \

@@ -29,7 +29,7 @@ const OWN_PERMISSIONS: &str = "SELECT p.name FROM rbac.role_permissions rp \
 /// Every permission id linked to a role (deleted permissions included), for set replacement.
 const LINKED_PERMISSION_IDS: &str =
     "SELECT permission_id FROM rbac.role_permissions WHERE role_id = $1";
-/// Permissions reached by walking up from role `$1` (§3.1): the walk stops at a deleted role, at
+/// Permissions reached by walking up from role `$1` through its parents: the walk stops at a deleted role, at
 /// role `$2` (the role whose ancestors are wanted; 0 for none) and at visited roles (UNION).
 const CHAIN_PERMISSIONS: &str = "WITH RECURSIVE chain(role_id) AS ( \
         SELECT r.id FROM rbac.roles r WHERE r.id = $1 AND r.id <> $2 AND r.is_deleted = false \
@@ -107,16 +107,19 @@ pub async fn page(
     offset: i64,
 ) -> Result<(i64, Vec<RoleRow>), DbError> {
     let (count, page) = (db.sql(COUNT_LIVE), db.sql(PAGE_LIVE));
+    use sqlx::Acquire as _;
     with_pool!(db, |pool| {
+        #[allow(unused_mut)] // the PostgreSQL lease needs none, the SQLite pool connection does
+        let mut conn = pool.acquire().await?;
         let total: i64 = sqlx::query_scalar(count)
             .bind(include_system)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
         let rows: Vec<RoleRow> = sqlx::query_as(page)
             .bind(include_system)
             .bind(limit)
             .bind(offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
         Ok((total, rows))
     })
@@ -149,7 +152,7 @@ pub async fn own_permissions(db: &Db, role_id: i32) -> Result<Vec<String>, DbErr
 }
 
 /// Permissions of the chain starting at `start` (inclusive), never entering `stop`; sorted.
-/// `chain_permissions(db, id, 0)` is the effective set of role `id` (§3.7).
+/// `chain_permissions(db, id, 0)` is the effective set of role `id`.
 pub async fn chain_permissions(db: &Db, start: i32, stop: i32) -> Result<Vec<String>, DbError> {
     let sql = db.sql(CHAIN_PERMISSIONS);
     let names = with_pool!(db, |pool| sqlx::query_scalar(sql)

@@ -1,5 +1,6 @@
-//! The RBAC seed (§3.3, §3.4, §12.5): inserts missing permissions and roles by name; existing
-//! names (even soft-deleted) are skipped and never modified.
+//! The RBAC seed (the built-in permissions and roles; docs/compatibility.md, row 34): inserts
+//! missing permissions and roles by name; existing names (even soft-deleted) are skipped and never
+//! modified.
 
 /// The 21 seeded permissions, in insertion order.
 pub const PERMISSIONS: &[(&str, &str)] = &[
@@ -162,7 +163,7 @@ pub async fn seed_rbac(db: &crate::store::Db) -> Result<SeedReport, crate::store
     })
 }
 
-/// A user of `warden seed` (§11).
+/// A user of `warden seed`.
 pub struct SeedUser {
     pub username: &'static str,
     pub email: &'static str,

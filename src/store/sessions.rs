@@ -18,7 +18,7 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// The user joined with the session named by the token, in one indexed query (§2.6 rows 6–8).
+/// The user joined with the session named by the token, in one indexed query: the user must be live and the session unrevoked and unexpired.
 #[derive(Debug, FromRow)]
 pub struct AuthRow {
     #[sqlx(flatten)]
@@ -40,11 +40,13 @@ impl AuthRow {
 
 const INSERT: &str = "INSERT INTO auth.sessions (id, user_id, refresh_jti, created_at, refreshed_at, expires_at, \
     revoked_at, revoked_reason, ip_address, user_agent) VALUES ($1, $2, $3, $4, NULL, $5, NULL, NULL, $6, $7)";
-const AUTH_LOOKUP: &str = "SELECT u.id, u.username, u.email, u.password_hash, u.first_name, u.middle_name, \
-    u.last_name, u.bio, u.is_active, u.is_deleted, u.created_at, u.updated_at, \
-    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = u.id AND lower(v.email) = lower(u.email)) AS email_verified, \
-    s.user_id AS session_user_id, s.refresh_jti, s.expires_at, s.revoked_at \
-    FROM users.users u LEFT JOIN auth.sessions s ON s.id = $2 WHERE u.id = $1";
+/// The user's columns come from the same `SELECT` as every other user read; the planner
+/// flattens the subquery, so this stays one primary-key lookup joined to one.
+const AUTH_LOOKUP: &str = concat!(
+    "SELECT u.*, s.user_id AS session_user_id, s.refresh_jti, s.expires_at, s.revoked_at FROM (",
+    crate::store::users::select_user!(),
+    " WHERE id = $1) u LEFT JOIN auth.sessions s ON s.id = $2"
+);
 const ROTATE: &str = "UPDATE auth.sessions SET refresh_jti = $3, refreshed_at = $4, expires_at = $5 \
     WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4";
 const REVOKE: &str = "UPDATE auth.sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL";
@@ -88,7 +90,7 @@ pub async fn auth_lookup(
         .await?))
 }
 
-/// The atomic swap of §2.4: true only for the one caller that still held the current jti.
+/// The atomic refresh-token swap: true only for the one caller that still held the current jti.
 pub async fn rotate(
     db: &Db,
     session_id: Uuid,
@@ -136,7 +138,7 @@ pub async fn revoke(
     })
 }
 
-/// Delete sessions that expired before `cutoff` (housekeeping, §2.3).
+/// Delete sessions that expired before `cutoff` (housekeeping).
 pub async fn purge_expired_before(db: &Db, cutoff: Ts) -> Result<u64, DbError> {
     let sql = db.sql(PURGE);
     Ok(with_pool!(db, |pool| sqlx::query(sql)

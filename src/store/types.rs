@@ -1,6 +1,6 @@
 //! Column types whose representation differs between the backends.
 //!
-//! PostgreSQL stores `TIMESTAMPTZ` and `UUID` natively. SQLite stores both as TEXT (§12.2):
+//! PostgreSQL stores `TIMESTAMPTZ` and `UUID` natively. SQLite stores both as TEXT:
 //! timestamps in the fixed-width form `YYYY-MM-DDTHH:MM:SS.ffffffZ` so that text order is time
 //! order, UUIDs lower-case hyphenated. sqlx's own SQLite encodings differ (variable-width
 //! timestamps, BLOB UUIDs), hence these newtypes.

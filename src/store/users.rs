@@ -29,7 +29,7 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    /// NULL in adopted data reads as inactive (§4.1).
+    /// NULL in adopted data reads as inactive, as the original treated it.
     pub fn active(&self) -> bool {
         self.is_active.unwrap_or(false)
     }
@@ -57,39 +57,79 @@ pub struct UserPatch {
     pub is_active: Option<bool>,
 }
 
-pub const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at";
+/// The columns of [`UserRow`] as stored, for `SELECT` and `RETURNING` lists (a macro so the
+/// statements below stay `&'static str` literals).
+macro_rules! user_columns {
+    () => {
+        "id, username, email, password_hash, first_name, middle_name, last_name, bio, \
+         is_active, is_deleted, created_at, updated_at"
+    };
+}
 
-const SELECT_LIVE_BY_ID: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at, \
-    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE id = $1 AND is_deleted = false";
-const SELECT_FOR_LOGIN: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at, \
-    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users \
-    WHERE lower(email) = lower($1) AND is_deleted = false ORDER BY CASE WHEN email = $1 THEN 0 ELSE 1 END, id LIMIT 1";
-const SELECT_LIVE_BY_USERNAME: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at, \
-    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE username = $1 AND is_deleted = false \
-    ORDER BY id LIMIT 1";
+/// Every field of [`UserRow`], `email_verified` included, as a select list over `users.users`.
+macro_rules! user_fields {
+    () => {
+        concat!(
+            $crate::store::users::user_columns!(),
+            ", EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id \
+             AND lower(v.email) = lower(users.users.email)) AS email_verified"
+        )
+    };
+}
+
+/// A [`UserRow`] read; statements add their `WHERE`/`ORDER BY`. [`super::sessions`] joins the
+/// session onto it.
+macro_rules! select_user {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::store::users::user_fields!(),
+            " FROM users.users"
+        )
+    };
+}
+pub(crate) use {select_user, user_columns, user_fields};
+
+const SELECT_LIVE_BY_ID: &str = concat!(select_user!(), " WHERE id = $1 AND is_deleted = false");
+const SELECT_FOR_LOGIN: &str = concat!(
+    select_user!(),
+    " WHERE lower(email) = lower($1) AND is_deleted = false \
+     ORDER BY CASE WHEN email = $1 THEN 0 ELSE 1 END, id LIMIT 1"
+);
+const SELECT_LIVE_BY_USERNAME: &str = concat!(
+    select_user!(),
+    " WHERE username = $1 AND is_deleted = false ORDER BY id LIMIT 1"
+);
 const USERNAME_TAKEN: &str = "SELECT count(*) FROM users.users WHERE lower(username) = lower($1)";
 const EMAIL_TAKEN: &str = "SELECT count(*) FROM users.users WHERE lower(email) = lower($1)";
-const INSERT: &str = "INSERT INTO users.users (username, email, password_hash, first_name, middle_name, last_name, \
-    bio, is_active, created_at, updated_at, is_deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $8, false) \
-    RETURNING id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at";
+const INSERT: &str = concat!(
+    "INSERT INTO users.users (username, email, password_hash, first_name, middle_name, \
+     last_name, bio, is_active, created_at, updated_at, is_deleted) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $8, false) RETURNING ",
+    user_columns!()
+);
 const COUNT_ANY: &str = "SELECT count(*) FROM users.users";
 const COUNT_LIVE: &str = "SELECT count(*) FROM users.users WHERE is_deleted = false";
-const PAGE_ALL: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at, \
-    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users ORDER BY id LIMIT $1 OFFSET $2";
-const PAGE_LIVE: &str = "SELECT id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at, \
-    EXISTS (SELECT 1 FROM auth.email_verifications v WHERE v.user_id = users.users.id AND lower(v.email) = lower(users.users.email)) AS email_verified FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2";
+/// perf: the page and its exact total in one round trip. The total is an uncorrelated scalar
+/// subquery, evaluated once per statement (not per row, and unlike `count(*) OVER ()` without
+/// materialising every matching row). Gain: docs/performance.md.
+const PAGE_ALL: &str = concat!(
+    "SELECT ",
+    user_fields!(),
+    ", (SELECT count(*) FROM users.users) AS total FROM users.users ORDER BY id LIMIT $1 OFFSET $2"
+);
+const PAGE_LIVE: &str = concat!(
+    "SELECT ",
+    user_fields!(),
+    ", (SELECT count(*) FROM users.users WHERE is_deleted = false) AS total \
+     FROM users.users WHERE is_deleted = false ORDER BY id LIMIT $1 OFFSET $2"
+);
 /// One statement, so a field the body does not name is never read and written back: a profile
 /// edit racing an administrator's deactivation cannot re-activate the account. `$2n` says
 /// whether field n is present, `$2n+1` is its value; `updated_at` moves only when a present
 /// field differs from the stored value (compared inside the same statement).
-const UPDATE_PROFILE: &str = "UPDATE users.users SET \
+const UPDATE_PROFILE: &str = concat!(
+    "UPDATE users.users SET \
     first_name = CASE WHEN $2 THEN $3 ELSE first_name END, \
     middle_name = CASE WHEN $4 THEN $5 ELSE middle_name END, \
     last_name = CASE WHEN $6 THEN $7 ELSE last_name END, \
@@ -99,9 +139,9 @@ const UPDATE_PROFILE: &str = "UPDATE users.users SET \
         OR ($4 AND middle_name IS DISTINCT FROM $5) OR ($6 AND last_name IS DISTINCT FROM $7) \
         OR ($8 AND bio IS DISTINCT FROM $9) OR ($10 AND is_active IS DISTINCT FROM $11) \
         THEN $12 ELSE updated_at END \
-    WHERE id = $1 AND is_deleted = false \
-    RETURNING id, username, email, password_hash, first_name, middle_name, last_name, bio, \
-    is_active, is_deleted, created_at, updated_at";
+    WHERE id = $1 AND is_deleted = false RETURNING ",
+    user_columns!()
+);
 const SOFT_DELETE: &str = "UPDATE users.users SET is_deleted = true, updated_at = $2 WHERE id = $1 AND is_deleted = false";
 const REHASH: &str =
     "UPDATE users.users SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
@@ -126,7 +166,7 @@ pub async fn find_live_by_username(db: &Db, username: &str) -> Result<Option<Use
         .await?))
 }
 
-/// Login lookup: case-insensitive, the exact match preferred, then the lowest id (§5.4).
+/// Login lookup: case-insensitive, the exact match preferred, then the lowest id.
 pub async fn find_for_login(db: &Db, email: &str) -> Result<Option<UserRow>, DbError> {
     let sql = db.sql(SELECT_FOR_LOGIN);
     Ok(with_pool!(db, |pool| sqlx::query_as(sql)
@@ -224,18 +264,34 @@ pub async fn count(db: &Db, include_deleted: bool) -> Result<i64, DbError> {
         .await?))
 }
 
-pub async fn page(
+/// A [`UserRow`] with the number of rows the page was cut from.
+#[derive(FromRow)]
+struct CountedUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    total: i64,
+}
+
+/// One page (by id) and the exact number of users it was cut from, in one statement; a page
+/// past the end has no row to carry the total, so only then is it counted separately.
+pub async fn page_with_total(
     db: &Db,
     include_deleted: bool,
     limit: i64,
     offset: i64,
-) -> Result<Vec<UserRow>, DbError> {
+) -> Result<(Vec<UserRow>, i64), DbError> {
     let sql = db.sql(if include_deleted { PAGE_ALL } else { PAGE_LIVE });
-    Ok(with_pool!(db, |pool| sqlx::query_as(sql)
+    let rows: Vec<CountedUserRow> = with_pool!(db, |pool| sqlx::query_as(sql)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
-        .await?))
+        .await?);
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None if offset == 0 && limit > 0 => 0,
+        None => count(db, include_deleted).await?,
+    };
+    Ok((rows.into_iter().map(|row| row.user).collect(), total))
 }
 
 /// Write the fields present in `patch`; when `revoke_reason` is given, revoke all live sessions
@@ -313,7 +369,7 @@ pub async fn soft_delete(db: &Db, id: i32, events: &[NewAuditEvent]) -> Result<b
     })
 }
 
-/// Replace the hash only if nobody changed it meanwhile (§2.7); `updated_at` is untouched.
+/// Replace the hash only if nobody changed it meanwhile (a legacy hash upgraded on login); `updated_at` is untouched.
 pub async fn replace_password_hash(
     db: &Db,
     id: i32,

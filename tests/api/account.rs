@@ -55,7 +55,7 @@ async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
 /// Run a statement against the test database (both backends; SQL in the PostgreSQL dialect).
 async fn execute(app: &TestApp, sql: &'static str) {
     let sql = app.state.db.sql(sql);
-    warden::with_pool!(&app.state.db, |pool| {
+    crate::with_test_pool!(&app.state.db, |pool| {
         sqlx::query(sql).execute(pool).await.expect("statement");
     });
 }

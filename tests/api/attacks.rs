@@ -117,7 +117,7 @@ pub async fn snapshot(app: &TestApp) -> Vec<String> {
     let mut rows = Vec::new();
     for sql in FINGERPRINT {
         let sql = db.sql(sql);
-        let part: Vec<String> = warden::with_pool!(db, |pool| {
+        let part: Vec<String> = crate::with_test_pool!(db, |pool| {
             sqlx::query_scalar::<_, String>(sql)
                 .fetch_all(pool)
                 .await

@@ -332,17 +332,21 @@ async fn a_request_that_changes_nothing_records_nothing() {
 async fn refuse_audit_rows_of(app: &TestApp, event: &str) {
     match &app.state.db {
         Db::Postgres(pool) => {
+            let mut lease = pool.lease().await.expect("connection");
             let function = format!(
                 "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN \
                  IF NEW.event = '{event}' THEN RAISE EXCEPTION 'refused'; END IF; \
                  RETURN NEW; END $$ LANGUAGE plpgsql"
             );
-            sqlx::query(&function).execute(pool).await.expect("fn");
+            sqlx::query(&function)
+                .execute(lease.conn())
+                .await
+                .expect("fn");
             sqlx::query(
                 "CREATE TRIGGER refuse_audit BEFORE INSERT ON auth.audit_events \
                  FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
             )
-            .execute(pool)
+            .execute(lease.conn())
             .await
             .expect("trigger");
         }

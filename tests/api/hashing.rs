@@ -76,7 +76,7 @@ async fn a_refused_login_creates_no_session() {
     assert!(refused > 0);
     let db = &app.state.db;
     let sql = db.sql("SELECT COUNT(*) FROM auth.sessions");
-    let sessions: i64 = warden::with_pool!(db, |pool| {
+    let sessions: i64 = crate::with_test_pool!(db, |pool| {
         sqlx::query_scalar(sql)
             .fetch_one(pool)
             .await

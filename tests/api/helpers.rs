@@ -330,3 +330,13 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// `warden::with_pool!` in a test: failing to get a connection fails the test.
+#[macro_export]
+macro_rules! with_test_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        async { Ok::<_, warden::store::DbError>(warden::with_pool!($db, |$pool| $body)) }
+            .await
+            .expect("database connection")
+    };
+}

@@ -56,11 +56,12 @@ pub async fn exec(app: &TestApp, sql: &'static str, params: &[i32]) {
     let sql = db.sql(sql);
     match db {
         Db::Postgres(pool) => {
+            let mut lease = pool.lease().await.expect("connection");
             let mut query = sqlx::query(sql);
             for param in params {
                 query = query.bind(*param);
             }
-            query.execute(pool).await.expect("sql");
+            query.execute(lease.conn()).await.expect("sql");
         }
         Db::Sqlite(pool) => {
             let mut query = sqlx::query(sql);

@@ -140,7 +140,7 @@ async fn login_from(app: &TestApp, email: &str, password: &str, spoof: &[(&str, 
 async fn session_ips(app: &TestApp) -> Vec<String> {
     let db = &app.state.db;
     let sql = db.sql("SELECT COALESCE(ip_address, '~') FROM auth.sessions ORDER BY created_at");
-    warden::with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql)
+    crate::with_test_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql)
         .fetch_all(pool)
         .await
         .expect("sessions"))

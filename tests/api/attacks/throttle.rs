@@ -213,7 +213,7 @@ async fn legacy_hash_accounts_answer_identically_when_wrong() {
     let db = &app.state.db;
     let sql = db.sql("UPDATE users.users SET password_hash = $1 WHERE id = $2");
     let stored = "pbkdf2:sha256:1000$salt$0000";
-    warden::with_pool!(db, |pool| sqlx::query(sql)
+    crate::with_test_pool!(db, |pool| sqlx::query(sql)
         .bind(stored)
         .bind(i32::try_from(id).expect("id"))
         .execute(pool)
