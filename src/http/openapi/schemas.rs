@@ -14,8 +14,10 @@ use crate::domain::limits::{
     PASSWORD_MIN, REASON_MAX, ROLE_MAX, ROLE_MIN, ROLE_NAME_MAX, ROLE_NAME_MIN, USERNAME_MAX,
     USERNAME_MIN, USERNAME_PATTERN,
 };
+use crate::http::views::health::{ApiHealthView, LivenessView, ReadinessView, WelcomeView};
 use crate::http::views::{
-    MessageView, PageMeta, PermissionView, RoleView, UserPermissionsView, UserRolesView, UserView,
+    MessageView, PageMeta, PermissionView, RoleView, TokenPairView, UserPermissionsView,
+    UserRolesView, UserView,
 };
 
 /// The error codes the API answers with (plus the two legacy codes the original's enum had).
@@ -92,18 +94,6 @@ fn object(properties: Vec<(&str, Value)>, optional: &[&str]) -> Value {
         "required": required,
         "additionalProperties": false,
     })
-}
-
-fn with(
-    mut base: Vec<(&'static str, Value)>,
-    extra: Vec<(&'static str, Value)>,
-) -> Vec<(&'static str, Value)> {
-    base.extend(extra);
-    base
-}
-
-fn message() -> (&'static str, Value) {
-    ("message", string())
 }
 
 /// A success envelope around `data`, with `meta` (`null` unless a list route).
@@ -306,53 +296,17 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
     let mut add = |name: &str, schema: Value| {
         schemas.insert(name.into(), schema);
     };
-    let tokens = || {
-        vec![
-            message(),
-            ("access_token", string()),
-            ("refresh_token", string()),
-            ("token_type", json!({"const": "Bearer"})),
-        ]
-    };
-    add(
-        "WelcomeResponse",
-        single(object(
-            vec![
-                message(),
-                ("status", json!({"const": "running"})),
-                ("version", string()),
-                ("api_version", json!({"const": "v1"})),
-            ],
-            &[],
-        )),
-    );
-    add(
-        "ApiHealthResponse",
-        single(object(
-            vec![
-                ("status", json!({"enum": ["healthy", "degraded"]})),
-                ("database", json!({"enum": ["connected", "disconnected"]})),
-                (
-                    "redis",
-                    json!({"enum": ["connected", "disconnected", "not_configured"]}),
-                ),
-                ("api_version", json!({"const": "v1"})),
-                ("version", string()),
-            ],
-            &[],
-        )),
-    );
+    add("WelcomeResponse", single(view_schema::<WelcomeView>()));
+    add("ApiHealthResponse", single(view_schema::<ApiHealthView>()));
     add("MessageResponse", single(view_schema::<MessageView>()));
     add("UserResponse", single(reference("User")));
     add("UserMessageResponse", single(reference("UserWithMessage")));
+    let tokens = || with_message(view_schema::<TokenPairView>());
     add(
         "LoginResponse",
-        single(object(
-            with(tokens(), vec![("user", reference("User"))]),
-            &[],
-        )),
+        single(extended(tokens(), vec![("user", reference("User"))])),
     );
-    add("TokenRefreshResponse", single(object(tokens(), &[])));
+    add("TokenRefreshResponse", single(tokens()));
     add(
         "UserListResponse",
         success(
@@ -382,32 +336,8 @@ fn response_schemas(schemas: &mut Map<String, Value>) {
         "UserPermissionsResponse",
         single(view_schema::<UserPermissionsView>()),
     );
-    add(
-        "LivenessResponse",
-        object(vec![("status", json!({"const": "ok"}))], &[]),
-    );
-    add(
-        "ReadinessResponse",
-        object(
-            vec![
-                (
-                    "status",
-                    json!({"enum": ["ready", "degraded", "not_ready", "shutting_down"]}),
-                ),
-                (
-                    "checks",
-                    object(
-                        vec![
-                            ("database", json!({"enum": ["ok", "error"]})),
-                            ("redis", json!({"enum": ["ok", "error", "not_configured"]})),
-                        ],
-                        &[],
-                    ),
-                ),
-            ],
-            &[],
-        ),
-    );
+    add("LivenessResponse", view_schema::<LivenessView>());
+    add("ReadinessResponse", view_schema::<ReadinessView>());
     add(
         "ErrorResponse",
         error_envelope(

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::http::envelope;
 use crate::http::views::health::{
-    ApiHealthView, LivenessView, ReadinessChecks, ReadinessView, WelcomeView,
+    ApiHealth, ApiHealthView, ApiVersion, CheckState, Connection, DatabaseCheck,
+    DatabaseConnection, Liveness, LivenessView, ReadinessChecks, ReadinessStatus, ReadinessView,
+    ServiceStatus, WelcomeView,
 };
 use crate::service::health::{DependencyState, Readiness, check, redis_required};
 use crate::state::AppState;
@@ -18,9 +20,9 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub async fn welcome() -> Response {
     let view = WelcomeView {
         message: "Welcome to warden!",
-        status: "running",
+        status: ServiceStatus::Running,
         version: VERSION,
-        api_version: "v1",
+        api_version: ApiVersion::V1,
     };
     envelope::view(StatusCode::OK, &view)
 }
@@ -28,53 +30,61 @@ pub async fn welcome() -> Response {
 pub async fn api_health(State(state): State<AppState>) -> Response {
     let report = check(&state).await;
     let database = if report.database == DependencyState::Up {
-        "connected"
+        DatabaseConnection::Connected
     } else {
-        "disconnected"
+        DatabaseConnection::Disconnected
     };
     let redis = match report.redis {
-        DependencyState::Up => "connected",
-        DependencyState::Down => "disconnected",
-        DependencyState::NotConfigured => "not_configured",
+        DependencyState::Up => Connection::Connected,
+        DependencyState::Down => Connection::Disconnected,
+        DependencyState::NotConfigured => Connection::NotConfigured,
     };
     let view = ApiHealthView {
         status: if report.healthy() {
-            "healthy"
+            ApiHealth::Healthy
         } else {
-            "degraded"
+            ApiHealth::Degraded
         },
         database,
         redis,
-        api_version: "v1",
+        api_version: ApiVersion::V1,
         version: VERSION,
     };
     envelope::view(StatusCode::OK, &view)
 }
 
 pub async fn livez() -> Response {
-    envelope::bare(StatusCode::OK, &LivenessView { status: "ok" })
+    envelope::bare(
+        StatusCode::OK,
+        &LivenessView {
+            status: Liveness::Ok,
+        },
+    )
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let report = check(&state).await;
     let database = if report.database == DependencyState::Up {
-        "ok"
+        DatabaseCheck::Ok
     } else {
-        "error"
+        DatabaseCheck::Error
     };
     let redis = match report.redis {
-        DependencyState::Up => "ok",
-        DependencyState::Down => "error",
-        DependencyState::NotConfigured => "not_configured",
+        DependencyState::Up => CheckState::Ok,
+        DependencyState::Down => CheckState::Error,
+        DependencyState::NotConfigured => CheckState::NotConfigured,
     };
     let checks = ReadinessChecks { database, redis };
     let (status, label) = if state.is_shutting_down() {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ReadinessStatus::ShuttingDown,
+        )
     } else {
         match report.readiness(redis_required(&state.config)) {
-            Readiness::Ready => (StatusCode::OK, "ready"),
-            Readiness::Degraded => (StatusCode::OK, "degraded"),
-            Readiness::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Readiness::Ready => (StatusCode::OK, ReadinessStatus::Ready),
+            Readiness::Degraded => (StatusCode::OK, ReadinessStatus::Degraded),
+            Readiness::NotReady => (StatusCode::SERVICE_UNAVAILABLE, ReadinessStatus::NotReady),
         }
     };
     envelope::bare(

@@ -6,12 +6,21 @@ use utoipa::ToSchema;
 use crate::http::views::UserView;
 use crate::service::auth::TokenPair;
 
-/// A fresh access and refresh token.
+// The one token type warden issues. (Plain comments: a doc comment would become the schema's
+// description.)
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
+// A fresh access and refresh token.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenPairView {
     pub access_token: String,
     pub refresh_token: String,
-    pub token_type: &'static str,
+    #[schema(inline)]
+    pub token_type: TokenType,
 }
 
 impl From<TokenPair> for TokenPairView {
@@ -19,7 +28,7 @@ impl From<TokenPair> for TokenPairView {
         Self {
             access_token: pair.access_token,
             refresh_token: pair.refresh_token,
-            token_type: "Bearer",
+            token_type: TokenType::Bearer,
         }
     }
 }
