@@ -61,6 +61,13 @@ elif ((build_status != 0)); then
   exit 1
 fi
 rm -f "$build_log"
+# The fuzz workspace has its own lock file; a build that had to change it means warden's
+# dependencies moved and fuzz/Cargo.lock was not committed with them (and a CI run would leave the
+# clone dirty).
+if ! git diff --quiet -- Cargo.lock; then
+  echo "fuzz: fuzz/Cargo.lock is out of date with warden's dependencies; commit the updated file" >&2
+  exit 1
+fi
 
 failed=()
 for target in "${targets[@]}"; do
