@@ -95,11 +95,6 @@ async fn issue_and_send(
     purpose: Purpose,
     client: &ClientInfo,
 ) -> AppResult<()> {
-    if let Some(last) = account_tokens::last_issued(&ctx.db, user.id, purpose).await? {
-        if chrono::Utc::now() - last.0 < RESEND_INTERVAL {
-            return Ok(());
-        }
-    }
     let (token, hash) = new_token();
     let settings = &ctx.settings;
     let (ttl, template) = match purpose {
@@ -119,7 +114,7 @@ async fn issue_and_send(
     .iter()
     .map(|event| event.stamp(client))
     .collect();
-    account_tokens::issue(
+    let issued = account_tokens::issue(
         &ctx.db,
         &NewToken {
             user_id: user.id,
@@ -129,9 +124,13 @@ async fn issue_and_send(
             expires_at: ts_after(ttl),
             ip_address: client.ip.as_deref(),
         },
+        Ts(chrono::Utc::now() - RESEND_INTERVAL),
         &events,
     )
     .await?;
+    if !issued {
+        return Ok(());
+    }
     audit::announce(ctx, &events);
     let link = messages::link(template, &token);
     let message = match purpose {

@@ -54,6 +54,9 @@ const INSERT: &str = "INSERT INTO auth.account_tokens (id, user_id, purpose, tok
     expires_at, used_at, ip_address) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)";
 const LAST_ISSUED: &str = "SELECT created_at FROM auth.account_tokens \
     WHERE user_id = $1 AND purpose = $2 ORDER BY created_at DESC LIMIT 1";
+/// Serializes the token issues of one user (PostgreSQL; SQLite has one writer at a time and
+/// drops the clause).
+const LOCK_USER: &str = "SELECT id FROM users.users WHERE id = $1 FOR UPDATE";
 const FIND_BY_HASH: &str = "SELECT t.id, t.user_id, t.purpose, t.email, t.expires_at, t.used_at, \
     u.email AS user_email, u.is_active AS user_is_active, u.is_deleted AS user_is_deleted \
     FROM auth.account_tokens t LEFT JOIN users.users u ON u.id = t.user_id WHERE t.token_hash = $1";
@@ -61,12 +64,25 @@ const CONSUME: &str =
     "UPDATE auth.account_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
 const PURGE: &str = "DELETE FROM auth.account_tokens WHERE expires_at < $1";
 
-/// Store a new token and mark the user's earlier unused ones of the same purpose as used, so
-/// only the newest link works; the audit events go into the same transaction.
-pub async fn issue(db: &Db, token: &NewToken<'_>, events: &[NewAuditEvent]) -> Result<(), DbError> {
+/// Supersede the user's live tokens of this purpose and store a new one with its audit events,
+/// unless one was issued after `resend_cutoff`: then nothing is stored and the answer is
+/// `false`. The check and the write are one step: the first statement is a write (SQLite's
+/// write lock) and the user's row is locked (PostgreSQL) before the check, so concurrent
+/// requests for one user issue one token.
+pub async fn issue(
+    db: &Db,
+    token: &NewToken<'_>,
+    resend_cutoff: Ts,
+    events: &[NewAuditEvent],
+) -> Result<bool, DbError> {
     let now = Ts::now();
-    let (supersede, insert) = (db.sql(SUPERSEDE), db.sql(INSERT));
-    with_pool!(db, |pool| {
+    let (supersede, lock, last, insert) = (
+        db.sql(SUPERSEDE),
+        db.sql(LOCK_USER),
+        db.sql(LAST_ISSUED),
+        db.sql(INSERT),
+    );
+    Ok(with_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
         sqlx::query(supersede)
             .bind(token.user_id)
@@ -74,31 +90,35 @@ pub async fn issue(db: &Db, token: &NewToken<'_>, events: &[NewAuditEvent]) -> R
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(insert)
-            .bind(DbUuid(Uuid::new_v4()))
+        sqlx::query(lock)
+            .bind(token.user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let last_issued: Option<Ts> = sqlx::query_scalar(last)
             .bind(token.user_id)
             .bind(token.purpose.as_str())
-            .bind(token.token_hash)
-            .bind(token.email)
-            .bind(now)
-            .bind(token.expires_at)
-            .bind(token.ip_address)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        audit_events::insert_all(db, &mut *tx, events).await?;
-        tx.commit().await?;
-    });
-    Ok(())
-}
-
-/// When the user was last issued a token of this purpose.
-pub async fn last_issued(db: &Db, user_id: i32, purpose: Purpose) -> Result<Option<Ts>, DbError> {
-    let sql = db.sql(LAST_ISSUED);
-    Ok(with_pool!(db, |pool| sqlx::query_scalar(sql)
-        .bind(user_id)
-        .bind(purpose.as_str())
-        .fetch_optional(pool)
-        .await?))
+        if last_issued.is_some_and(|at| at > resend_cutoff) {
+            // Dropping the transaction rolls the supersede back.
+            false
+        } else {
+            sqlx::query(insert)
+                .bind(DbUuid(Uuid::new_v4()))
+                .bind(token.user_id)
+                .bind(token.purpose.as_str())
+                .bind(token.token_hash)
+                .bind(token.email)
+                .bind(now)
+                .bind(token.expires_at)
+                .bind(token.ip_address)
+                .execute(&mut *tx)
+                .await?;
+            audit_events::insert_all(db, &mut *tx, events).await?;
+            tx.commit().await?;
+            true
+        }
+    }))
 }
 
 pub async fn find_by_hash(db: &Db, token_hash: &str) -> Result<Option<TokenRow>, DbError> {

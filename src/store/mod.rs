@@ -154,6 +154,7 @@ fn to_sqlite_dialect(sql: &str) -> String {
         .replace("auth.account_tokens", "account_tokens")
         .replace("auth.email_verifications", "email_verifications")
         .replace(" COLLATE \"C\"", "")
+        .replace(" FOR UPDATE", "")
 }
 
 /// The statement text for a backend. SQLite versions are derived once and kept for the life

@@ -429,6 +429,20 @@ async fn a_second_request_within_a_minute_sends_nothing() {
 }
 
 #[tokio::test]
+async fn ten_parallel_requests_for_one_account_send_one_mail() {
+    let sink = SmtpSink::start().await;
+    let app = mail_app(&sink, &[]).await;
+    app.register("burst").await;
+    let requests = (0..10).map(|_| forgot(&app, "burst@example.com"));
+    let replies = futures_util::future::join_all(requests).await;
+    assert!(replies.iter().all(|reply| reply.status == 202));
+    let token = sink.wait_for(1).await[0].token();
+    sink.assert_quiet(1, Duration::from_millis(800)).await;
+    // The one mail carries the one live token: it resets the password.
+    assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
 async fn a_bad_forgot_body_is_refused_with_the_login_email_rules() {
     let sink = SmtpSink::start().await;
     let app = mail_app(&sink, &[]).await;
