@@ -21,7 +21,7 @@ impl Ts {
     pub fn now() -> Self {
         Self(Utc::now())
     }
-    /// RFC 3339, UTC, whole seconds, `Z` (§1.13).
+    /// RFC 3339, UTC, whole seconds, `Z`: the one timestamp form of the API.
     pub fn to_api(self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
