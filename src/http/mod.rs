@@ -12,7 +12,7 @@ pub mod views;
 use axum::Router;
 use axum::http::header::ALLOW;
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -52,8 +52,8 @@ async fn route_not_found() -> Response {
     AppError::RouteNotFound.into_response()
 }
 
-/// Every route of the table with every layer, outermost last: the order in which a request
-/// meets them is the pipeline order docs/architecture.md describes.
+/// Every route of the table with its layers, outermost last: the pipeline (its steps in the
+/// order docs/architecture.md describes), the panic catcher, and per route the guard.
 pub fn router(state: AppState) -> Router {
     ROUTES
         .iter()
@@ -64,26 +64,10 @@ pub fn router(state: AppState) -> Router {
                 .fold(router, |router, path| router.route(path, methods.clone()))
         })
         .fallback(route_not_found)
-        .route_layer(from_fn_with_state(state.clone(), mw::rate_limit::enforce))
-        .route_layer(from_fn(mw::route_guard::guard))
+        .route_layer(from_fn_with_state(state.clone(), mw::route_guard::guard))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::internal("panic", "handler panicked").into_response()
         }))
-        .layer(from_fn_with_state(
-            state.clone(),
-            mw::timeout::limit_duration,
-        ))
-        .layer(from_fn_with_state(
-            state.clone(),
-            mw::body_limit::check_declared_length,
-        ))
-        .layer(from_fn_with_state(state.clone(), mw::cors::handle))
-        .layer(from_fn_with_state(state.clone(), mw::security_headers::add))
-        .layer(from_fn_with_state(state.clone(), mw::render::render_json))
-        .layer(from_fn_with_state(
-            state.clone(),
-            mw::access_log::log_and_measure,
-        ))
-        .layer(from_fn_with_state(state.clone(), mw::request_id::assign))
+        .layer(from_fn_with_state(state.clone(), mw::pipeline::run))
         .with_state(state)
 }

@@ -1,18 +1,16 @@
 //! CORS exactly as docs/configuration.md describes it (tower-http's CorsLayer answers every OPTIONS itself and cannot
 //! intersect requested headers, hence this small middleware).
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
     ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::config::CorsSettings;
-use crate::state::AppState;
 
 fn origin_matches(cors: &CorsSettings, origin: &str) -> bool {
     cors.wildcard() || cors.origins.iter().any(|o| o == origin)
@@ -76,30 +74,53 @@ fn preflight(cors: &CorsSettings, origin: &str, request_headers: &HeaderMap) -> 
     response
 }
 
-pub async fn handle(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let cors = &state.config.cors;
+/// What CORS decided before the request went on.
+pub enum Cors {
+    /// A preflight from an allowed origin, answered here.
+    Preflight(Response),
+    /// Any other request: its answer gets the headers its origin calls for.
+    Pass {
+        allowed_origin: Option<String>,
+        had_origin: bool,
+    },
+}
+
+pub fn before(cors: &CorsSettings, request: &Request) -> Cors {
     if cors.origins.is_empty() {
-        return next.run(request).await;
+        return Cors::Pass {
+            allowed_origin: None,
+            had_origin: true,
+        };
     }
-    let origin = request
-        .headers()
-        .get(ORIGIN)
+    let origin = request.headers().get(ORIGIN);
+    let allowed_origin = origin
         .and_then(|v| v.to_str().ok())
+        .filter(|o| origin_matches(cors, o))
         .map(str::to_string);
-    let matching = origin.filter(|o| origin_matches(cors, o));
-    if let Some(origin) = &matching {
+    if let Some(origin) = &allowed_origin {
         if request.method() == Method::OPTIONS
             && request
                 .headers()
                 .contains_key(ACCESS_CONTROL_REQUEST_METHOD)
         {
-            return preflight(cors, origin, request.headers());
+            return Cors::Preflight(preflight(cors, origin, request.headers()));
         }
     }
-    let had_origin = request.headers().contains_key(ORIGIN);
-    let mut response = next.run(request).await;
-    match matching {
-        Some(origin) => add_match_headers(response.headers_mut(), cors, &origin),
+    Cors::Pass {
+        allowed_origin,
+        had_origin: origin.is_some(),
+    }
+}
+
+/// The CORS headers of an answer that was not a preflight.
+pub fn after(
+    cors: &CorsSettings,
+    allowed_origin: Option<&str>,
+    had_origin: bool,
+    response: &mut Response,
+) {
+    match allowed_origin {
+        Some(origin) => add_match_headers(response.headers_mut(), cors, origin),
         None if !had_origin && cors.wildcard() => {
             response
                 .headers_mut()
@@ -107,7 +128,6 @@ pub async fn handle(State(state): State<AppState>, request: Request, next: Next)
         }
         None => {}
     }
-    response
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! Tower layers, outermost first: request id → access log + metrics → render → CORS and
-//! security headers → body limit → timeout → panic catcher → router; inside the router,
-//! per-route guards (path parameters, rate limit).
+//! The request pipeline, outermost first: request id → access log + metrics → render →
+//! security headers → CORS → body limit → timeout (one layer, [`pipeline`]) → panic catcher →
+//! router; inside the router, one per-route layer: the route guard (path parameters), then the
+//! rate limit.
 
 pub mod access_log;
 pub mod body_limit;
 pub mod cors;
+pub mod pipeline;
 pub mod rate_limit;
 pub mod render;
 pub mod request_id;

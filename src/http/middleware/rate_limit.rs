@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,8 @@ pub fn rate_class(route: &Route, method: &str) -> RateClass {
         .map_or(RateClass::Exempt, |endpoint| endpoint.limit)
 }
 
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Counts the request against its client's limit for the route, then runs it or answers 429.
+pub async fn enforce(state: &AppState, request: Request, next: Next) -> Response {
     let Some(store) = state.limiter.as_ref() else {
         return next.run(request).await;
     };
@@ -52,13 +53,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .get::<ClientIp>()
         .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0);
     if state.limiter_breaker.is_open() {
-        return store_failed(
-            &state,
-            request,
-            next,
-            "store skipped after a recent failure",
-        )
-        .await;
+        return store_failed(state, request, next, "store skipped after a recent failure").await;
     }
     let route_key = format!("{method} {}", route.path);
     let outcome = tokio::time::timeout(
@@ -70,11 +65,11 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         Ok(Ok(decision)) => decision,
         Ok(Err(err)) => {
             state.limiter_breaker.trip();
-            return store_failed(&state, request, next, &err.to_string()).await;
+            return store_failed(state, request, next, &err.to_string()).await;
         }
         Err(_) => {
             state.limiter_breaker.trip();
-            return store_failed(&state, request, next, "timed out").await;
+            return store_failed(state, request, next, "timed out").await;
         }
     };
     let mut response = if decision.allowed {
@@ -83,9 +78,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         state
             .metrics
             .rate_limit_rejections
-            .get_or_create(&RouteOnly {
-                route: route.path.to_string(),
-            })
+            .get_or_create(&RouteOnly { route: route.path })
             .inc();
         tracing::warn!(route = route.path, "rate limit exceeded");
         AppError::RateLimited.into_response()

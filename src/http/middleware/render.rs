@@ -2,38 +2,25 @@
 //! bytes, with the request id and the environment's JSON style).
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::error::ErrorPayload;
 use crate::http::envelope::{JsonPayload, error_body, render};
-use crate::http::middleware::RequestId;
 use crate::state::AppState;
 
-pub async fn render_json(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let is_head = request.method() == Method::HEAD;
-    let mut response = next.run(request).await;
+/// Writes the body of an answer that carries a JSON payload or an error; other answers (pages,
+/// documents, bare statuses) pass untouched. A `HEAD` answer gets the headers only.
+pub fn write_body(state: &AppState, response: &mut Response, request_id: &str, is_head: bool) {
     let pretty = state.config.pretty_json();
     let value = if let Some(payload) = response.extensions().get::<ErrorPayload>() {
         let message = error_message(payload, state.config.env.is_production());
-        error_body(
-            payload.code,
-            &message,
-            payload.details.as_ref(),
-            &request_id,
-        )
+        error_body(payload.code, &message, payload.details.as_ref(), request_id)
     } else if let Some(JsonPayload(value)) = response.extensions_mut().remove::<JsonPayload>() {
         value
     } else {
-        return response;
+        return;
     };
     let bytes = render(&value, pretty);
     let headers = response.headers_mut();
@@ -42,7 +29,6 @@ pub async fn render_json(State(state): State<AppState>, request: Request, next: 
     if !is_head {
         *response.body_mut() = Body::from(bytes);
     }
-    response
 }
 
 /// Development and testing name the kind of an unexpected error; production never does.

@@ -2,11 +2,10 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
-use tracing::Instrument;
+use tracing::Span;
 
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
@@ -27,7 +26,9 @@ pub fn accept_inbound(value: &HeaderValue) -> Option<String> {
     visible.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
-pub async fn assign(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Gives the request its id (the inbound one when acceptable) and its client IP, as request
+/// extensions; returns the id.
+pub fn assign(state: &AppState, request: &mut Request) -> String {
     let id = request
         .headers()
         .get(HEADER)
@@ -44,18 +45,25 @@ pub async fn assign(State(state): State<AppState>, mut request: Request, next: N
     );
     request.extensions_mut().insert(RequestId(id.clone()));
     request.extensions_mut().insert(ClientIp(client));
-    let span = tracing::info_span!(
+    id
+}
+
+/// The span every log line of the request is written in.
+pub fn span(id: &str, request: &Request) -> Span {
+    tracing::info_span!(
         "request",
         request_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
         user_id = tracing::field::Empty,
-    );
-    let mut response = next.run(request).instrument(span).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    )
+}
+
+/// The answer carries the request's id.
+pub fn echo(response: &mut Response, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(HEADER, value);
     }
-    response
 }
 
 #[cfg(test)]

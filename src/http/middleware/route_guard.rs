@@ -3,12 +3,14 @@
 //! ASCII digits as an unknown path, before the rate limiter counts the request.
 
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{MatchedPath, RawPathParams, Request};
+use axum::extract::{MatchedPath, RawPathParams, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
+use crate::http::middleware::rate_limit;
 use crate::http::routes::table::{self, Route};
+use crate::state::AppState;
 
 /// The route template of the answered request, for metrics, logs and rate-limit keys:
 /// the canonical template of the route table (a collection in its slashed form), or
@@ -23,7 +25,10 @@ const UNMATCHED: RouteLabel = RouteLabel("unmatched");
 #[derive(Debug, Clone, Copy)]
 pub struct MatchedRoute(pub &'static Route);
 
+/// Then hands the request to the rate limiter (a call, not a layer of its own: each layer
+/// clones the stack beneath it per request, docs/performance.md).
 pub async fn guard(
+    State(state): State<AppState>,
     matched: Option<MatchedPath>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     request: Request,
@@ -45,7 +50,7 @@ pub async fn guard(
         if let Some(route) = route {
             request.extensions_mut().insert(MatchedRoute(route));
         }
-        next.run(request).await
+        rate_limit::enforce(&state, request, next).await
     };
     response.extensions_mut().insert(label);
     if let Some(route) = route {

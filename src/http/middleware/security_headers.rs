@@ -1,12 +1,10 @@
 //! Security and caching headers on every response.
 
-use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
     STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::state::AppState;
@@ -32,9 +30,24 @@ fn is_docs_page(path: &str) -> bool {
         || path.starts_with("/openapi/redoc/")
 }
 
-pub async fn add(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let mut response = next.run(request).await;
+/// What the headers depend on in the request's path, taken before the request goes on.
+#[derive(Debug, Clone, Copy)]
+pub struct PathKind {
+    no_store: bool,
+    docs_page: bool,
+}
+
+impl PathKind {
+    pub fn of(path: &str) -> Self {
+        Self {
+            no_store: no_store(path),
+            docs_page: is_docs_page(path),
+        }
+    }
+}
+
+/// Adds the security and caching headers for an answer to a path of this kind.
+pub fn add(state: &AppState, path: PathKind, response: &mut Response) {
     let is_html = response
         .headers()
         .get(CONTENT_TYPE)
@@ -54,16 +67,11 @@ pub async fn add(State(state): State<AppState>, request: Request, next: Next) ->
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if no_store(&path) {
+    if path.no_store {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if is_html && !headers.contains_key(CONTENT_SECURITY_POLICY) {
-        let csp = if is_docs_page(&path) {
-            DOCS_CSP
-        } else {
-            PAGE_CSP
-        };
+        let csp = if path.docs_page { DOCS_CSP } else { PAGE_CSP };
         headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     }
-    response
 }
