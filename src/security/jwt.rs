@@ -3,7 +3,7 @@
 //! Tokens are assembled here so the header is byte-for-byte `{"alg":"HS256","typ":"JWT"}`;
 //! `jsonwebtoken` signs them and, on the way back, checks the segment encoding, the `alg` and
 //! the signature (in constant time). Its claim validation is switched off: the claims are
-//! checked here on the raw JSON, in the order the contract prescribes, because `sub` must be a
+//! typed and checked here, in the order the contract prescribes, because `sub` must be a
 //! digit string and `exp` must be told apart from the other failures.
 
 use base64::Engine;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use thiserror::Error;
 use uuid::Uuid;
 
-use claims::parse_claims;
+use claims::{RawClaims, parse_claims};
 
 mod claims;
 
@@ -191,10 +191,9 @@ impl JwtKeys {
         if token.split('.').count() != 3 {
             return Err(TokenError::Invalid);
         }
-        let data = jsonwebtoken::decode::<Value>(token, &self.decoding, &self.validation)
+        let data = jsonwebtoken::decode::<RawClaims>(token, &self.decoding, &self.validation)
             .map_err(|_| TokenError::Invalid)?;
-        let claims = data.claims.as_object().ok_or(TokenError::Invalid)?;
-        let parsed = parse_claims(claims, now).ok_or(TokenError::Invalid)?;
+        let parsed = parse_claims(data.claims, now).ok_or(TokenError::Invalid)?;
         if parsed.exp < now {
             return Err(TokenError::Expired);
         }

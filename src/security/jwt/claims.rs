@@ -1,26 +1,46 @@
 //! The payload check: the required claims with their exact types and ranges.
 //! Runs only after the signature has been verified.
 
-use serde_json::{Map, Value};
+use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
 use super::{Claims, TokenKind};
 
-/// Row 3 claim checks; `None` when any required claim is missing, ill-typed or out of range,
-/// or when `nbf` is present and not an integer ≤ `now`.
-pub(super) fn parse_claims(claims: &Map<String, Value>, now: i64) -> Option<Claims> {
-    let parsed = Claims {
-        user_id: subject(claims.get("sub")?.as_str()?)?,
-        kind: TokenKind::from_claim(claims.get("type")?.as_str()?)?,
-        jti: uuid(claims.get("jti")?)?,
-        sid: uuid(claims.get("sid")?)?,
-        iat: claims.get("iat")?.as_i64()?,
-        exp: claims.get("exp")?.as_i64()?,
-    };
-    match claims.get("nbf") {
-        None => Some(parsed),
-        Some(nbf) => nbf.as_i64().filter(|nbf| *nbf <= now).map(|_| parsed),
+/// The payload as sent, typed straight from the JSON (no intermediate map): a claim of the wrong
+/// JSON type, a duplicated claim or a `null` fails deserialisation, so the token is invalid.
+/// Unknown claims (such as `fresh`) are ignored.
+#[derive(Debug, Deserialize)]
+pub(super) struct RawClaims {
+    sub: String,
+    #[serde(rename = "type")]
+    kind: String,
+    jti: String,
+    sid: String,
+    iat: i64,
+    exp: i64,
+    #[serde(default, deserialize_with = "present_integer")]
+    nbf: Option<i64>,
+}
+
+/// `nbf` may be absent, but when present it must be an integer (`null` included in the refusal).
+fn present_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(deserializer).map(Some)
+}
+
+/// Row 3 claim checks; `None` when any required claim is out of range, or when `nbf` is later
+/// than `now`.
+pub(super) fn parse_claims(raw: RawClaims, now: i64) -> Option<Claims> {
+    if raw.nbf.is_some_and(|nbf| nbf > now) {
+        return None;
     }
+    Some(Claims {
+        user_id: subject(&raw.sub)?,
+        kind: TokenKind::from_claim(&raw.kind)?,
+        jti: uuid(&raw.jti)?,
+        sid: uuid(&raw.sid)?,
+        iat: raw.iat,
+        exp: raw.exp,
+    })
 }
 
 /// `sub` is a string of 1–10 ASCII digits with value 1‥2147483647.
@@ -32,8 +52,7 @@ fn subject(sub: &str) -> Option<i32> {
 }
 
 /// A UUID in the canonical hyphenated form this service writes.
-fn uuid(value: &Value) -> Option<Uuid> {
-    let text = value.as_str()?;
+fn uuid(text: &str) -> Option<Uuid> {
     if text.len() != 36 {
         return None;
     }
@@ -43,7 +62,7 @@ fn uuid(value: &Value) -> Option<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, Value, json};
 
     const NOW: i64 = 1_768_473_045;
     const JTI: &str = "0f8b6c1e-3d2a-4c6b-9a0e-2b7f1c9d4e21";
@@ -60,7 +79,9 @@ mod tests {
             _ => Map::new(),
         };
         change(&mut claims);
-        parse_claims(&claims, NOW)
+        serde_json::from_value::<RawClaims>(Value::Object(claims))
+            .ok()
+            .and_then(|raw| parse_claims(raw, NOW))
     }
 
     #[test]
@@ -200,6 +221,16 @@ mod tests {
             })
             .is_none()
         );
+    }
+
+    #[test]
+    fn a_claim_sent_twice_makes_the_payload_invalid() {
+        let twice = format!(
+            r#"{{"sub":"5","sub":"6","type":"access","jti":"{JTI}","sid":"{SID}","iat":{NOW},"exp":{NOW}}}"#
+        );
+        assert!(serde_json::from_str::<RawClaims>(&twice).is_err());
+        let once = twice.replace(r#""sub":"6","#, "");
+        assert!(serde_json::from_str::<RawClaims>(&once).is_ok());
     }
 
     #[test]
