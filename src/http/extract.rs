@@ -1,6 +1,8 @@
 //! Extractors whose failures are envelope errors: validated JSON bodies, query
 //! strings, the `{user_id}` path parameter, and the authenticated caller.
 
+use std::borrow::Cow;
+
 use axum::body::Body;
 use std::collections::HashMap;
 
@@ -239,11 +241,12 @@ impl<S: Send + Sync> FromRequestParts<S> for NamePath {
     }
 }
 
-fn bearer_value(parts: &Parts) -> Option<String> {
+/// Borrowed unless the header holds bytes that are not UTF-8 (which no token contains).
+fn bearer_value(parts: &Parts) -> Option<Cow<'_, str>> {
     parts
         .headers
         .get(AUTHORIZATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
 }
 
 /// The caller behind the bearer token of `kind`, recorded on the request span.
