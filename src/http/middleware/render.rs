@@ -7,22 +7,27 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::Response;
 
 use crate::error::ErrorPayload;
-use crate::http::envelope::{JsonPayload, error_body, render};
+use crate::http::envelope::{JsonPayload, error_body, finish};
 use crate::state::AppState;
 
 /// Writes the body of an answer that carries a JSON payload or an error; other answers (pages,
 /// documents, bare statuses) pass untouched. A `HEAD` answer gets the headers only.
 pub fn write_body(state: &AppState, response: &mut Response, request_id: &str, is_head: bool) {
     let pretty = state.config.pretty_json();
-    let value = if let Some(payload) = response.extensions().get::<ErrorPayload>() {
+    let payload = if let Some(payload) = response.extensions().get::<ErrorPayload>() {
         let message = error_message(payload, state.config.env.is_production());
-        error_body(payload.code, &message, payload.details.as_ref(), request_id)
-    } else if let Some(JsonPayload(value)) = response.extensions_mut().remove::<JsonPayload>() {
-        value
+        JsonPayload::Value(error_body(
+            payload.code,
+            &message,
+            payload.details.as_ref(),
+            request_id,
+        ))
+    } else if let Some(payload) = response.extensions_mut().remove::<JsonPayload>() {
+        payload
     } else {
         return;
     };
-    let bytes = render(&value, pretty);
+    let bytes = finish(payload, pretty);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));

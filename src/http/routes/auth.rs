@@ -58,5 +58,5 @@ pub async fn refresh(
 }
 
 pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
-    envelope::view(StatusCode::OK, &UserView::from(&caller.user))
+    envelope::sorted_view(StatusCode::OK, &UserView::from(&caller.user))
 }

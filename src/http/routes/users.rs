@@ -24,7 +24,7 @@ pub async fn list(
         page: PageMeta::new(query.page, listing.total),
         api_version: "v1",
     };
-    Ok(envelope::page(&items, &meta))
+    Ok(envelope::sorted_page(&items, &meta))
 }
 
 pub async fn get(
@@ -33,7 +33,10 @@ pub async fn get(
     UserIdPath(id): UserIdPath,
 ) -> AppResult<Response> {
     let user = users::get(&state, &caller, &id).await?;
-    Ok(envelope::view(StatusCode::OK, &UserView::from(&user)))
+    Ok(envelope::sorted_view(
+        StatusCode::OK,
+        &UserView::from(&user),
+    ))
 }
 
 pub async fn update(

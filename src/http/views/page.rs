@@ -3,6 +3,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::views::SortedKeys;
+
 use crate::domain::Page;
 use crate::http::views::schema::{Count, Positive};
 
@@ -10,15 +12,17 @@ use crate::http::views::schema::{Count, Positive};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageMeta {
-    #[schema(value_type = Count, inline)]
-    pub total: u64,
     #[schema(value_type = Positive, inline)]
     pub page: u64,
     #[schema(value_type = Positive, inline)]
     pub per_page: u64,
     #[schema(value_type = Count, inline)]
+    pub total: u64,
+    #[schema(value_type = Count, inline)]
     pub total_pages: u64,
 }
+
+impl SortedKeys for PageMeta {}
 
 impl PageMeta {
     pub fn new(page: Page, total: u64) -> Self {
@@ -35,8 +39,11 @@ impl PageMeta {
 /// service answered.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserListMeta {
+    pub api_version: &'static str,
     pub count: usize,
+    // Flattened last: its keys (`page` …) all sort after `count`.
     #[serde(flatten)]
     pub page: PageMeta,
-    pub api_version: &'static str,
 }
+
+impl SortedKeys for UserListMeta {}

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::views::SortedKeys;
 use crate::http::views::schema::{Positive, Timestamp};
 use crate::store::users::UserRow;
 
@@ -10,26 +11,28 @@ use crate::store::users::UserRow;
 #[schema(as = User)]
 #[serde(deny_unknown_fields)]
 pub struct UserView {
+    #[schema(required = true)]
+    pub bio: Option<String>,
+    #[schema(value_type = Timestamp, inline)]
+    pub created_at: String,
+    pub email: String,
+    /// The current address was proven by a verification or reset link
+    pub email_verified: bool,
+    pub first_name: String,
     #[schema(value_type = Positive, inline)]
     pub id: i32,
-    pub username: String,
-    pub email: String,
-    pub first_name: String,
-    #[schema(required = true)]
-    pub middle_name: Option<String>,
+    pub is_active: bool,
+    pub is_deleted: bool,
     #[schema(required = true)]
     pub last_name: Option<String>,
     #[schema(required = true)]
-    pub bio: Option<String>,
-    pub is_active: bool,
-    pub is_deleted: bool,
-    /// The current address was proven by a verification or reset link
-    pub email_verified: bool,
-    #[schema(value_type = Timestamp, inline)]
-    pub created_at: String,
+    pub middle_name: Option<String>,
     #[schema(value_type = Timestamp, inline)]
     pub updated_at: String,
+    pub username: String,
 }
+
+impl SortedKeys for UserView {}
 
 impl From<&UserRow> for UserView {
     fn from(user: &UserRow) -> Self {
