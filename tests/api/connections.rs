@@ -321,3 +321,34 @@ async fn connections_beyond_max_connections_wait_until_one_frees() {
     drop(held.remove(1));
     assert_eq!(waiting.response(WAIT).await.map(|r| r.status), Some(200));
 }
+
+/// The `warden_http_requests_in_flight` sample of `/metrics` (the scrape itself counts one).
+async fn requests_in_flight(app: &TestApp) -> String {
+    let text = app.get("/metrics", None).await.text;
+    text.lines()
+        .find(|line| line.starts_with("warden_http_requests_in_flight "))
+        .map(str::to_string)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_request_whose_client_leaves_before_the_answer_is_not_counted_in_flight_for_ever() {
+    let app = spawn_app().await;
+    app.register("leaver").await;
+    // A login verifies an Argon2id hash: the client is gone long before the answer is ready,
+    // and the server drops the unfinished request with the connection.
+    let body = json!({"email": "leaver@example.com", "password": PASSWORD}).to_string();
+    let head = request_head("POST", "/api/v1/auth/login", "", body.len());
+    for _ in 0..3 {
+        let mut conn = RawConn::open(&app).await;
+        assert!(conn.send(format!("{head}{body}").as_bytes()).await);
+        drop(conn);
+    }
+    let deadline = Instant::now() + WAIT;
+    let mut last = requests_in_flight(&app).await;
+    while last != "warden_http_requests_in_flight 1" && Instant::now() < deadline {
+        tokio::time::sleep(SPLIT_PAUSE).await;
+        last = requests_in_flight(&app).await;
+    }
+    assert_eq!(last, "warden_http_requests_in_flight 1");
+}
