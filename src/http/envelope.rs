@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::http::views::{MessageView, PageMeta, SortedKeys};
+use crate::http::views::{MessageView, SortedKeys};
 
 /// A JSON body, in the form the render middleware finishes.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ fn sorted_success<D: SortedKeys + ?Sized, M: SortedKeys>(
 /// [`view`] for a view whose keys are already in order: written straight to bytes, without an
 /// intermediate `Value` (the hot reads: the caller, a user).
 pub fn sorted_view<T: SortedKeys>(status: StatusCode, view: &T) -> Response {
-    sorted_success::<T, PageMeta>(status, view, None)
+    sorted_success::<T, ()>(status, view, None)
 }
 
 /// [`page`] for items and meta whose keys are already in order.
@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     use crate::domain::Page;
-    use crate::http::views::{UserListMeta, UserView};
+    use crate::http::views::{PageMeta, UserListMeta, UserView};
 
     fn user() -> UserView {
         UserView {

@@ -86,12 +86,6 @@ pub enum Cors {
 }
 
 pub fn before(cors: &CorsSettings, request: &Request) -> Cors {
-    if cors.origins.is_empty() {
-        return Cors::Pass {
-            allowed_origin: None,
-            had_origin: true,
-        };
-    }
     let origin = request.headers().get(ORIGIN);
     let allowed_origin = origin
         .and_then(|v| v.to_str().ok())

@@ -26,5 +26,7 @@ pub use user::UserView;
 /// `http::envelope` check every implementor.
 pub trait SortedKeys: serde::Serialize {}
 
+/// `null`, as in an envelope without `meta`.
+impl SortedKeys for () {}
 impl<T: SortedKeys> SortedKeys for [T] {}
 impl<T: SortedKeys> SortedKeys for Vec<T> {}
