@@ -6,7 +6,8 @@
 #   defaults: target/release/warden, 2000, /api/v1/auth/me
 # Starts warden under valgrind on a fresh PostgreSQL database (BENCH_PG_URL, admin URL) twice,
 # with no and with REQUESTS sequential keep-alive requests after one login and a warm-up, and
-# prints the difference per request. Everything it creates is removed on exit.
+# prints the difference per request. Everything it creates is removed on exit; with
+# CALLGRIND_KEEP=FILE the measured run's profile is copied there first (for callgrind_annotate).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,4 +88,5 @@ PY
 
 base=$(run_once 0)
 measured=$(run_once "$requests")
+[ -n "${CALLGRIND_KEEP:-}" ] && cp "$dir/callgrind.$requests" "$CALLGRIND_KEEP"
 echo "$path: $requests requests, $((measured - base)) instructions, $(((measured - base) / requests)) instructions/request"
