@@ -241,12 +241,16 @@ impl<S: Send + Sync> FromRequestParts<S> for NamePath {
     }
 }
 
-/// Borrowed unless the header holds bytes that are not UTF-8 (which no token contains).
+/// Borrowed unless the header holds bytes that are not UTF-8 (which no token contains). The
+/// strict check comes first because it is several times cheaper than the lossy scan on the
+/// valid values every authenticated request carries.
 fn bearer_value(parts: &Parts) -> Option<Cow<'_, str>> {
-    parts
-        .headers
-        .get(AUTHORIZATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+    parts.headers.get(AUTHORIZATION).map(|v| {
+        let bytes = v.as_bytes();
+        std::str::from_utf8(bytes)
+            .map(Cow::Borrowed)
+            .unwrap_or_else(|_| String::from_utf8_lossy(bytes))
+    })
 }
 
 /// The caller behind the bearer token of `kind`, recorded on the request span.

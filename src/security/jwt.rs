@@ -1,21 +1,25 @@
 //! HS256 JSON Web Tokens: issuing, and the signature, claims and expiry checks.
 //!
-//! Tokens are assembled here so the header is byte-for-byte `{"alg":"HS256","typ":"JWT"}`;
-//! `jsonwebtoken` signs them and, on the way back, checks the segment encoding, the `alg` and
-//! the signature (in constant time). Its claim validation is switched off: the claims are
-//! typed and checked here, in the order the contract prescribes, because `sub` must be a
-//! digit string and `exp` must be told apart from the other failures.
+//! Tokens are assembled here so the header is byte-for-byte `{"alg":"HS256","typ":"JWT"}`.
+//! One algorithm and one key are all this service uses, so the JWS steps are done directly on
+//! `ring`'s HMAC with the key schedule computed once at startup (a general JWT library rebuilds
+//! it on every check and parses the header and the claims twice; docs/performance.md has the
+//! measured cost). The claims are typed and checked in the order the contract prescribes,
+//! because `sub` must be a digit string and `exp` must be told apart from the other failures.
+//! The tests check these tokens against `jsonwebtoken` as an independent implementation.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use ring::hmac;
 use serde_json::{Value, json};
 use thiserror::Error;
 use uuid::Uuid;
 
 use claims::{RawClaims, parse_claims};
+use header::header_is_hs256;
 
 mod claims;
+mod header;
 
 /// base64url of `{"alg":"HS256","typ":"JWT"}`.
 const HEADER_SEGMENT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -73,8 +77,6 @@ pub enum JwtError {
     InvalidLifetime,
     #[error("failed to encode token claims: {0}")]
     Encode(#[from] serde_json::Error),
-    #[error("failed to sign token: {0}")]
-    Sign(#[from] jsonwebtoken::errors::Error),
 }
 
 /// Why a presented token was refused; each maps to one step of the token checks (docs/architecture.md, "Authentication and sessions").
@@ -91,12 +93,10 @@ pub enum TokenError {
     WrongType,
 }
 
-/// Signing and verification keys derived from the secret.
+/// The HMAC-SHA256 key derived from the secret, with its key schedule precomputed.
 #[derive(Clone)]
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    hmac: hmac::Key,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -108,15 +108,8 @@ impl std::fmt::Debug for JwtKeys {
 impl JwtKeys {
     /// Keys for HMAC-SHA256 with `secret` (the UTF-8 bytes of `JWT_SECRET_KEY`).
     pub fn new(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+            hmac: hmac::Key::new(hmac::HMAC_SHA256, secret),
         }
     }
 
@@ -177,8 +170,8 @@ impl JwtKeys {
     fn sign(&self, claims: &Value) -> Result<String, JwtError> {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
         let message = format!("{HEADER_SEGMENT}.{payload}");
-        let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, Algorithm::HS256)?;
+        let tag = hmac::sign(&self.hmac, message.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(tag.as_ref());
         Ok(format!("{message}.{signature}"))
     }
 
@@ -188,12 +181,9 @@ impl JwtKeys {
     /// (`exp < now`; a token whose `exp` is the current second is still accepted, as
     /// `jsonwebtoken` does with leeway 0), then row 5 (`type`).
     pub fn verify(&self, token: &str, expected: TokenKind, now: i64) -> Result<Claims, TokenError> {
-        if token.split('.').count() != 3 {
-            return Err(TokenError::Invalid);
-        }
-        let data = jsonwebtoken::decode::<RawClaims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?;
-        let parsed = parse_claims(data.claims, now).ok_or(TokenError::Invalid)?;
+        let payload = self.verified_payload(token).ok_or(TokenError::Invalid)?;
+        let raw = serde_json::from_slice::<RawClaims>(&payload).map_err(|_| TokenError::Invalid)?;
+        let parsed = parse_claims(raw, now).ok_or(TokenError::Invalid)?;
         if parsed.exp < now {
             return Err(TokenError::Expired);
         }
@@ -201,6 +191,24 @@ impl JwtKeys {
             return Err(TokenError::WrongType);
         }
         Ok(parsed)
+    }
+
+    /// The decoded payload of a compact JWS of exactly three segments whose header names
+    /// HS256 and whose signature is this key's MAC of `header.payload`; `None` otherwise.
+    ///
+    /// The signature must be the canonical unpadded base64url of the 32-byte MAC (the strict
+    /// decoder refuses padding and stray trailing bits), so there is one accepted spelling
+    /// per token, and `ring` compares the MAC in constant time.
+    fn verified_payload(&self, token: &str) -> Option<Vec<u8>> {
+        let mut segments = token.split('.');
+        let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
+        if segments.next().is_some() || !header_is_hs256(header, HEADER_SEGMENT) {
+            return None;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let signed = &token[..header.len() + 1 + payload.len()];
+        hmac::verify(&self.hmac, signed.as_bytes(), &signature).ok()?;
+        URL_SAFE_NO_PAD.decode(payload).ok()
     }
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of issuing and verifying tokens, in the order the token checks run.
 
 use super::*;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 
 const NOW: i64 = 1_768_473_045;
 const SECRET: &[u8] = b"dev-secret-key-change-in-production";
@@ -288,6 +289,74 @@ fn structurally_broken_tokens_are_invalid() {
             Err(TokenError::Invalid),
             "{broken}"
         );
+    }
+}
+
+/// `jsonwebtoken`'s HS256 verification with its claim checks off: an independent oracle.
+fn oracle_accepts(token: &str) -> bool {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(SECRET), &validation).is_ok()
+}
+
+#[test]
+fn issued_tokens_verify_under_an_independent_implementation() {
+    let keys = keys();
+    let access = access(&keys).token;
+    let refresh = keys
+        .issue_refresh(5, Uuid::new_v4(), NOW, 60)
+        .expect("issue")
+        .token;
+    assert!(oracle_accepts(&access) && oracle_accepts(&refresh));
+    let other = JwtKeys::new(b"another-secret").issue_refresh(5, Uuid::new_v4(), NOW, 60);
+    assert!(!oracle_accepts(&other.expect("issue").token));
+}
+
+#[test]
+fn tokens_signed_by_an_independent_implementation_are_accepted() {
+    let claims = valid_claims(TokenKind::Access);
+    let key = EncodingKey::from_secret(SECRET);
+    let mut with_key_id = jsonwebtoken::Header::new(Algorithm::HS256);
+    with_key_id.kid = Some("k1".to_owned());
+    let mut without_type = jsonwebtoken::Header::new(Algorithm::HS256);
+    without_type.typ = None;
+    for header in [
+        jsonwebtoken::Header::new(Algorithm::HS256),
+        with_key_id,
+        without_type,
+    ] {
+        let token = jsonwebtoken::encode(&header, &claims, &key).expect("encode");
+        let verified = keys()
+            .verify(&token, TokenKind::Access, NOW)
+            .expect("valid");
+        assert_eq!(verified.jti.to_string(), claims["jti"]);
+    }
+}
+
+#[test]
+fn only_the_canonical_spelling_of_the_signature_is_accepted() {
+    let token = access(&keys()).token;
+    let (message, signature) = token.rsplit_once('.').expect("three segments");
+    // 32 bytes take 43 base64url characters; the last one carries 2 unused bits. Setting one
+    // decodes to the same MAC under a lenient decoder.
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = signature.as_bytes()[signature.len() - 1];
+    let index = alphabet.iter().position(|c| *c == last).expect("base64url");
+    let stray_bits = char::from(alphabet[index | 1]);
+    let respelled = format!(
+        "{message}.{}{stray_bits}",
+        &signature[..signature.len() - 1]
+    );
+    let padded = format!("{token}=");
+    for variant in [respelled, padded] {
+        assert_ne!(variant, token);
+        assert_eq!(
+            keys().verify(&variant, TokenKind::Access, NOW),
+            Err(TokenError::Invalid),
+            "{variant}"
+        );
+        assert!(!oracle_accepts(&variant), "{variant}");
     }
 }
 
