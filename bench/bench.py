@@ -613,6 +613,7 @@ def machine():
         "kernel": os.uname().release, "loadavg_start": os.getloadavg(),
         "git_rev": rev + ("-dirty" if dirty else ""),
         "postgres": psql("postgres", "SHOW server_version"),
+        "autovacuum": psql("postgres", "SHOW autovacuum"),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "mode": "quick" if QUICK else "full", "rounds": ROUNDS, "duration_s": DURATION,
         "warmup_s": WARMUP, "db_pool_size": int(POOL),
@@ -661,6 +662,12 @@ def main():
     have_axum = bool(AXUM_FLOOR and os.path.exists(AXUM_FLOOR))
     for rnd in range(1, ROUNDS + 1):
         log(f"round {rnd}/{ROUNDS}")
+        # Fresh statistics for the rows the last round's logins wrote, as autovacuum's analyze
+        # would give a production database (it may be off here: `autovacuum` in the report).
+        # Without them warden's pooled connections keep the plans they cached while
+        # auth.sessions was one page, a sequential scan that grows with every login
+        # (docs/performance.md, "Latest figures").
+        psql(w_db, "ANALYZE")
         for c in floor_clients:
             for mode in modes:
                 r = pgbench(pgb_db, c, DURATION, mode)

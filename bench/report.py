@@ -125,7 +125,9 @@ def markdown(res, rows):
     m = res["machine"]
     L = [f"# warden benchmark — {m['mode']} run", "",
          f"{m['date']} · git `{m['git_rev']}` · {m['nproc']} × {m['cpu']} · {m['mem_gib']} GiB · "
-         f"kernel {m['kernel']} · PostgreSQL {m['postgres']} · load average at start "
+         f"kernel {m['kernel']} · PostgreSQL {m['postgres']} (autovacuum "
+         f"{m.get('autovacuum', 'not recorded')}; the harness runs ANALYZE before each round) · "
+         f"load average at start "
          f"{m['loadavg_start'][0]:.2f} / end {m['loadavg_end'][0]:.2f} · "
          f"{m['rounds']} round(s) × {m['duration_s']} s (warm-up {m['warmup_s']} s), median · "
          f"DB_POOL_SIZE={m['db_pool_size']} · {m['elapsed_s']} s in all", "",
