@@ -28,6 +28,14 @@ fn access(keys: &JwtKeys) -> IssuedToken {
         .expect("issue")
 }
 
+/// An access and a refresh token of user 5, each in its own session.
+fn access_and_refresh(keys: &JwtKeys) -> (String, String) {
+    let refresh = keys
+        .issue_refresh(5, Uuid::new_v4(), NOW, 60)
+        .expect("issue");
+    (access(keys).token, refresh.token)
+}
+
 fn valid_claims(kind: TokenKind) -> Value {
     json!({"sub": "5", "type": kind.as_str(), "jti": Uuid::new_v4().to_string(),
            "sid": Uuid::new_v4().to_string(), "iat": NOW, "nbf": NOW, "exp": NOW + 60,
@@ -191,11 +199,7 @@ fn a_token_used_before_its_nbf_is_invalid() {
 #[test]
 fn the_wrong_kind_is_refused_both_ways() {
     let keys = keys();
-    let access = access(&keys).token;
-    let refresh = keys
-        .issue_refresh(5, Uuid::new_v4(), NOW, 60)
-        .expect("issue")
-        .token;
+    let (access, refresh) = access_and_refresh(&keys);
     assert_eq!(
         keys.verify(&access, TokenKind::Refresh, NOW),
         Err(TokenError::WrongType)
@@ -303,11 +307,7 @@ fn oracle_accepts(token: &str) -> bool {
 #[test]
 fn issued_tokens_verify_under_an_independent_implementation() {
     let keys = keys();
-    let access = access(&keys).token;
-    let refresh = keys
-        .issue_refresh(5, Uuid::new_v4(), NOW, 60)
-        .expect("issue")
-        .token;
+    let (access, refresh) = access_and_refresh(&keys);
     assert!(oracle_accepts(&access) && oracle_accepts(&refresh));
     let other = JwtKeys::new(b"another-secret").issue_refresh(5, Uuid::new_v4(), NOW, 60);
     assert!(!oracle_accepts(&other.expect("issue").token));
