@@ -666,7 +666,7 @@ def main():
         # would give a production database (it may be off here: `autovacuum` in the report).
         # Without them warden's pooled connections keep the plans they cached while
         # auth.sessions was one page, a sequential scan that grows with every login
-        # (docs/performance.md, "Latest figures").
+        # (docs/performance.md, "Rounds after the first").
         psql(w_db, "ANALYZE")
         for c in floor_clients:
             for mode in modes:

@@ -202,7 +202,7 @@ impl JwtKeys {
     fn verified_payload(&self, token: &str) -> Option<Vec<u8>> {
         let mut segments = token.split('.');
         let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
-        if segments.next().is_some() || !header_is_hs256(header, HEADER_SEGMENT) {
+        if segments.next().is_some() || !header_is_hs256(header) {
             return None;
         }
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;

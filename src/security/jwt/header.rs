@@ -4,6 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
+use super::HEADER_SEGMENT;
+
 /// The header fields that decide acceptance; other registered fields are ignored, as they
 /// carry nothing this service uses. serde refuses a duplicated `alg`, so a header cannot
 /// name two algorithms and have one of them picked.
@@ -16,9 +18,9 @@ struct JoseHeader {
 }
 
 /// Whether the base64url `segment` is a JSON object with `"alg": "HS256"`. The header this
-/// service writes (`issued`) is recognised without decoding it.
-pub(super) fn header_is_hs256(segment: &str, issued: &str) -> bool {
-    if segment == issued {
+/// service writes is recognised without decoding it.
+pub(super) fn header_is_hs256(segment: &str) -> bool {
+    if segment == HEADER_SEGMENT {
         return true;
     }
     URL_SAFE_NO_PAD
@@ -32,20 +34,17 @@ pub(super) fn header_is_hs256(segment: &str, issued: &str) -> bool {
 mod tests {
     use super::*;
 
-    const ISSUED: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
-
     fn encoded(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)
     }
 
     #[test]
     fn the_issued_header_and_other_hs256_spellings_are_accepted() {
-        assert!(header_is_hs256(ISSUED, ISSUED));
-        assert!(header_is_hs256(&encoded(r#"{"alg":"HS256"}"#), ISSUED));
-        assert!(header_is_hs256(
-            &encoded(r#"{"typ":"JWT","kid":"k1","alg":"HS256"}"#),
-            ISSUED
-        ));
+        assert!(header_is_hs256(HEADER_SEGMENT));
+        assert!(header_is_hs256(&encoded(r#"{"alg":"HS256"}"#)));
+        assert!(header_is_hs256(&encoded(
+            r#"{"typ":"JWT","kid":"k1","alg":"HS256"}"#
+        )));
     }
 
     #[test]
@@ -64,10 +63,10 @@ mod tests {
             r#""HS256""#,
             "",
         ] {
-            assert!(!header_is_hs256(&encoded(json), ISSUED), "{json}");
+            assert!(!header_is_hs256(&encoded(json)), "{json}");
         }
         for segment in ["", "!!!!", "eyJhbGciOiJIUzI1NiJ9=", "e"] {
-            assert!(!header_is_hs256(segment, ISSUED), "{segment}");
+            assert!(!header_is_hs256(segment), "{segment}");
         }
     }
 }
