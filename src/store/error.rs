@@ -6,6 +6,15 @@
 pub enum DbError {
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// From the per-request read path (`store::pg_reads`).
+    #[error(transparent)]
+    Postgres(#[from] tokio_postgres::Error),
+    /// A row of the read path did not decode into its struct.
+    #[error("cannot decode column {column}: {source}")]
+    Decode {
+        column: &'static str,
+        source: tokio_postgres::Error,
+    },
     #[error("database setup: {0}")]
     Setup(String),
     #[error("cannot adopt database: {0}")]
@@ -64,7 +73,8 @@ impl DbError {
     pub fn class(&self) -> DbClass {
         match self {
             Self::Sqlx(err) => classify(err),
-            Self::Setup(_) | Self::Adoption(_) => DbClass::Other,
+            Self::Postgres(err) => classify_postgres(err),
+            Self::Decode { .. } | Self::Setup(_) | Self::Adoption(_) => DbClass::Other,
         }
     }
 
@@ -75,6 +85,9 @@ impl DbError {
                 .constraint()
                 .map(str::to_string)
                 .or_else(|| Some(db.message().to_string())),
+            Self::Postgres(err) => err
+                .as_db_error()
+                .map(|db| db.constraint().unwrap_or(db.message()).to_string()),
             _ => None,
         }
     }
@@ -102,6 +115,16 @@ fn classify(err: &sqlx::Error) -> DbClass {
             }
         }
         _ => DbClass::Other,
+    }
+}
+
+/// A server-reported error by its SQLSTATE; any other error of a statement (I/O, connection
+/// closed, timeout) means the database could not be reached. Decoding errors are
+/// [`DbError::Decode`], not this.
+fn classify_postgres(err: &tokio_postgres::Error) -> DbClass {
+    match err.code() {
+        Some(state) => classify_sqlstate(state.code()),
+        None => DbClass::Unreachable,
     }
 }
 

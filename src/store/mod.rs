@@ -13,6 +13,7 @@ pub mod error;
 pub mod migrate;
 pub mod permissions;
 pub mod pg;
+pub mod pg_reads;
 pub mod rbac;
 pub mod rbac_lock;
 pub mod roles;
@@ -206,6 +207,15 @@ impl Db {
         dialect(self.backend(), sql)
     }
 
+    /// The pool for the per-request reads (PostgreSQL, when `DB_POOL_SIZE` leaves room for it);
+    /// otherwise they go through [`with_pool!`] like every other statement.
+    pub fn reads(&self) -> Option<&pg_reads::ReadPool> {
+        match self {
+            Self::Postgres(pool) => pool.reads(),
+            Self::Sqlite(_) => None,
+        }
+    }
+
     /// Begin a transaction that store functions of several aggregates can share.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         let inner = match self {
@@ -227,7 +237,8 @@ impl Db {
                     idle_timeout: Duration::from_secs(config.db_idle_timeout_secs),
                     max_lifetime: Duration::from_secs(config.db_max_lifetime_secs),
                 };
-                Ok(Self::Postgres(pg::Pool::new(options, settings)?))
+                let reads = pg_reads::read_config(url.expose(), &options);
+                Ok(Self::Postgres(pg::Pool::new(options, reads, settings)?))
             }
             DatabaseSetting::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -18,13 +18,14 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection, Postgres, TransactionManager};
 
 use crate::store::DbError;
+use crate::store::pg_reads::{self, ReadPool};
 
 /// Connections idle for longer than this are pinged before they are handed out.
 ///
 /// A connection of a busy pool was used moments ago; one that broke since fails its query
 /// exactly as it could right after a successful ping. After an outage the pool is idle, so every
 /// stale connection is still caught here before a request gets it.
-const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+pub(super) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How often idle connections past their idle timeout or lifetime are closed.
 const REAP_EVERY: Duration = Duration::from_secs(30);
@@ -39,15 +40,32 @@ pub struct PoolSettings {
     pub max_lifetime: Duration,
 }
 
+impl PoolSettings {
+    /// Past its lifetime or idle for longer than the idle timeout.
+    pub(super) fn expired(&self, metrics: &Metrics) -> bool {
+        metrics.age() >= self.max_lifetime || metrics.last_used() >= self.idle_timeout
+    }
+}
+
+/// A pool manager whose idle connections [`maintain`] reaps.
+pub(super) trait Reaped: managed::Manager {
+    fn settings(&self) -> &PoolSettings;
+    /// Close a connection taken out of the pool.
+    fn close(conn: Self::Type) -> impl Future<Output = ()> + Send;
+}
+
 pub struct Manager {
     options: Arc<PgConnectOptions>,
     settings: PoolSettings,
 }
 
-impl Manager {
-    fn expired(&self, metrics: &Metrics) -> bool {
-        metrics.age() >= self.settings.max_lifetime
-            || metrics.last_used() >= self.settings.idle_timeout
+impl Reaped for Manager {
+    fn settings(&self) -> &PoolSettings {
+        &self.settings
+    }
+
+    async fn close(conn: PgConnection) {
+        let _ = conn.close().await;
     }
 }
 
@@ -64,7 +82,7 @@ impl managed::Manager for Manager {
         conn: &mut PgConnection,
         metrics: &Metrics,
     ) -> RecycleResult<sqlx::Error> {
-        if self.expired(metrics) {
+        if self.settings.expired(metrics) {
             return Err(RecycleError::message("idle timeout or lifetime reached"));
         }
         if metrics.last_used() >= PING_IF_IDLE_FOR {
@@ -78,6 +96,8 @@ impl managed::Manager for Manager {
 #[derive(Clone)]
 pub struct Pool {
     inner: managed::Pool<Manager>,
+    /// The per-request reads' own connections, when `DB_POOL_SIZE` leaves room for them.
+    reads: Option<ReadPool>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -91,7 +111,31 @@ impl std::fmt::Debug for Pool {
 impl Pool {
     /// A pool that connects lazily (no connection is made here). Inside a Tokio runtime it also
     /// starts the task that closes idle connections and keeps `min_idle` open.
-    pub fn new(options: PgConnectOptions, settings: PoolSettings) -> Result<Self, DbError> {
+    ///
+    /// With `reads` (the same `DATABASE_URL` as `options`), `settings.max_size` is shared with
+    /// a [`ReadPool`] for the per-request reads (see [`pg_reads::split`]); without, every
+    /// statement goes through this pool.
+    pub fn new(
+        options: PgConnectOptions,
+        reads: Option<tokio_postgres::Config>,
+        settings: PoolSettings,
+    ) -> Result<Self, DbError> {
+        let (read_size, general_size) = match reads {
+            Some(_) => pg_reads::split(settings.max_size),
+            None => (None, settings.max_size),
+        };
+        let reads = match (reads, read_size) {
+            (Some(config), Some(size)) => {
+                Some(ReadPool::new(config, pg_reads::settings(settings, size))?)
+            }
+            _ => None,
+        };
+        let settings = PoolSettings {
+            max_size: general_size,
+            min_idle: settings.min_idle.min(settings.max_size)
+                - reads.as_ref().map_or(0, ReadPool::min_idle),
+            ..settings
+        };
         let timeout = Some(settings.acquire_timeout);
         let inner = managed::Pool::builder(Manager {
             options: Arc::new(options),
@@ -104,10 +148,13 @@ impl Pool {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| DbError::Setup(format!("connection pool: {e}")))?;
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(maintain(inner.weak()));
-        }
-        Ok(Self { inner })
+        start_maintenance(&inner);
+        Ok(Self { inner, reads })
+    }
+
+    /// The pool for the per-request reads, if this pool has one.
+    pub fn reads(&self) -> Option<&ReadPool> {
+        self.reads.as_ref()
     }
 
     /// The options every connection of this pool is opened with.
@@ -128,16 +175,26 @@ impl Pool {
         })
     }
 
-    /// `(idle, in_use, max)` connections.
+    /// `(idle, in_use, max)` connections of both pools together.
     pub fn stats(&self) -> (u64, u64, u64) {
         let status = self.inner.status();
         let size = status.size as u64;
         let idle = status.available as u64;
-        (idle, size.saturating_sub(idle), status.max_size as u64)
+        let general = (idle, size.saturating_sub(idle), status.max_size as u64);
+        match &self.reads {
+            Some(reads) => {
+                let (r_idle, r_used, r_max) = reads.stats();
+                (general.0 + r_idle, general.1 + r_used, general.2 + r_max)
+            }
+            None => general,
+        }
     }
 
     /// Refuse new leases and close the idle connections gracefully.
     pub async fn close(&self) {
+        if let Some(reads) = &self.reads {
+            reads.close();
+        }
         self.inner.close();
         for conn in self.inner.retain(|_, _| false).removed {
             let _ = conn.close().await;
@@ -145,24 +202,37 @@ impl Pool {
     }
 }
 
+/// Inside a Tokio runtime, start [`maintain`] for `pool`.
+pub(super) fn start_maintenance<M: Reaped + 'static>(pool: &managed::Pool<M>)
+where
+    M::Type: Send,
+{
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(maintain(pool.weak()));
+    }
+}
+
 /// Closes idle connections past their idle timeout or lifetime and opens connections up to
 /// `min_idle`; ends with the pool.
-async fn maintain(pool: managed::WeakPool<Manager>) {
+async fn maintain<M: Reaped>(pool: managed::WeakPool<M>)
+where
+    M::Type: Send,
+{
     loop {
         tokio::time::sleep(REAP_EVERY).await;
         let Some(pool) = pool.upgrade() else { return };
         if pool.is_closed() {
             return;
         }
-        let settings = pool.manager().settings;
+        let settings = *pool.manager().settings();
         let mut keep = pool.status().size;
         let expired = pool.retain(|_, metrics| {
-            let drop = keep > settings.min_idle && pool.manager().expired(&metrics);
+            let drop = keep > settings.min_idle && settings.expired(&metrics);
             keep -= usize::from(drop);
             !drop
         });
         for conn in expired.removed {
-            let _ = conn.close().await;
+            M::close(conn).await;
         }
         let mut held = Vec::new();
         while pool.status().size < settings.min_idle.min(settings.max_size) {

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::store::audit_events::{self, NewAuditEvent};
+use crate::store::pg_reads::column;
 use crate::store::types::{DbUuid, Ts};
 use crate::store::users::UserRow;
 use crate::store::{Db, DbError, Tx};
@@ -30,6 +31,17 @@ pub struct AuthRow {
 }
 
 impl AuthRow {
+    /// The row of [`AUTH_LOOKUP`]: the user's columns, then the session's.
+    fn from_pg(row: &tokio_postgres::Row) -> Result<Self, DbError> {
+        Ok(Self {
+            user: UserRow::from_pg(row)?,
+            session_user_id: column(row, 13, "session_user_id")?,
+            refresh_jti: column::<Option<Uuid>>(row, 14, "refresh_jti")?.map(DbUuid),
+            expires_at: column::<Option<_>>(row, 15, "expires_at")?.map(Ts),
+            revoked_at: column::<Option<_>>(row, 16, "revoked_at")?.map(Ts),
+        })
+    }
+
     /// Live = not revoked, not expired, owned by the token's user.
     pub fn session_live(&self, now: Ts) -> bool {
         self.session_user_id == Some(self.user.id)
@@ -82,6 +94,12 @@ pub async fn auth_lookup(
     user_id: i32,
     session_id: Uuid,
 ) -> Result<Option<AuthRow>, DbError> {
+    if let Some(reads) = db.reads() {
+        let row = reads
+            .query_opt(AUTH_LOOKUP, &[&user_id, &session_id])
+            .await?;
+        return row.as_ref().map(AuthRow::from_pg).transpose();
+    }
     let sql = db.sql(AUTH_LOOKUP);
     Ok(with_pool!(db, |pool| sqlx::query_as(sql)
         .bind(user_id)

@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::store::audit_events::{self, NewAuditEvent};
+use crate::store::pg_reads::column;
 use crate::store::types::Ts;
 use crate::store::{Db, DbError};
 use crate::with_pool;
@@ -29,6 +30,26 @@ pub struct UserRow {
 }
 
 impl UserRow {
+    /// The row read through the per-request read path (`store::pg_reads`): the columns of
+    /// `user_fields!`, in its order, from the first.
+    pub(crate) fn from_pg(row: &tokio_postgres::Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: column(row, 0, "id")?,
+            username: column(row, 1, "username")?,
+            email: column(row, 2, "email")?,
+            password_hash: column(row, 3, "password_hash")?,
+            first_name: column(row, 4, "first_name")?,
+            middle_name: column(row, 5, "middle_name")?,
+            last_name: column(row, 6, "last_name")?,
+            bio: column(row, 7, "bio")?,
+            is_active: column(row, 8, "is_active")?,
+            is_deleted: column(row, 9, "is_deleted")?,
+            created_at: Ts(column(row, 10, "created_at")?),
+            updated_at: Ts(column(row, 11, "updated_at")?),
+            email_verified: column(row, 12, "email_verified")?,
+        })
+    }
+
     /// NULL in adopted data reads as inactive, as the original treated it.
     pub fn active(&self) -> bool {
         self.is_active.unwrap_or(false)
@@ -151,6 +172,10 @@ const ASSIGN_ROLE_BY_NAME: &str = "INSERT INTO rbac.user_roles (user_id, role_id
     SELECT $1, id, $3, NULL FROM rbac.roles WHERE name = $2 AND is_deleted = false ON CONFLICT DO NOTHING";
 
 pub async fn find_live_by_id(db: &Db, id: i32) -> Result<Option<UserRow>, DbError> {
+    if let Some(reads) = db.reads() {
+        let row = reads.query_opt(SELECT_LIVE_BY_ID, &[&id]).await?;
+        return row.as_ref().map(UserRow::from_pg).transpose();
+    }
     let sql = db.sql(SELECT_LIVE_BY_ID);
     Ok(with_pool!(db, |pool| sqlx::query_as(sql)
         .bind(id)

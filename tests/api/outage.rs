@@ -94,9 +94,29 @@ async fn readiness_follows_a_database_outage_and_recovery() {
     ])
     .await;
     assert_eq!(app.get("/readyz", None).await.status, 200);
+    assert!(
+        app.state.db.reads().is_some(),
+        "the per-request reads have their own pool at the default DB_POOL_SIZE"
+    );
+    let (id, token) = app.user("reader").await;
+    let me = format!("/api/v1/users/{id}");
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status, 200);
+    assert_eq!(app.get(&me, Some(&token)).await.status, 200);
     proxy.cut();
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, 503, "{}", ready.text);
+    for path in ["/api/v1/auth/me", me.as_str()] {
+        let started = std::time::Instant::now();
+        app.get(path, Some(&token)).await.assert_error(
+            503,
+            "DATABASE_ERROR",
+            "The service is temporarily unavailable. Please try again later.",
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} answered slowly"
+        );
+    }
     assert_eq!(
         ready.body,
         json!({"status": "not_ready", "checks": {"database": "error", "redis": "not_configured"}})
@@ -115,6 +135,9 @@ async fn readiness_follows_a_database_outage_and_recovery() {
     let recovery = wait_for_status(&app, "/readyz", 200, Duration::from_secs(10)).await;
     eprintln!("readiness recovered {recovery:?} after the database came back");
     assert!(app.register("after").await > 0);
+    // The read pool's connections were cut with the rest; none of them is handed out again.
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status, 200);
+    assert_eq!(app.get(&me, Some(&token)).await.status, 200);
     drop(database);
 }
 
