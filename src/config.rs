@@ -199,6 +199,8 @@ pub struct Config {
     pub database: DatabaseSetting,
     pub db_pool_size: u32,
     pub db_pool_min_idle: u32,
+    /// Of `db_pool_size`, the PostgreSQL connections the per-request reads share (pipelined).
+    pub db_read_connections: u32,
     pub db_pool_timeout_secs: u64,
     pub db_idle_timeout_secs: u64,
     pub db_max_lifetime_secs: u64,
@@ -682,6 +684,7 @@ impl Config {
             database,
             db_pool_size: r.positive("DB_POOL_SIZE", 10)?,
             db_pool_min_idle: r.int_or("DB_POOL_MIN_IDLE", 0)?,
+            db_read_connections: r.int_or("DB_READ_CONNECTIONS", 2)?,
             db_pool_timeout_secs: r.positive("DB_POOL_TIMEOUT_SECS", 5)?,
             db_idle_timeout_secs: r.positive("DB_IDLE_TIMEOUT_SECS", 300)?,
             db_max_lifetime_secs: r.positive("DB_MAX_LIFETIME_SECS", 1800)?,

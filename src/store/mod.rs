@@ -237,7 +237,12 @@ impl Db {
                     idle_timeout: Duration::from_secs(config.db_idle_timeout_secs),
                     max_lifetime: Duration::from_secs(config.db_max_lifetime_secs),
                 };
-                let reads = pg_reads::read_config(url.expose(), &options);
+                let reads = pg_reads::read_config(url.expose(), &options).map(|read_config| {
+                    pg_reads::ReadSetup {
+                        config: read_config,
+                        connections: config.db_read_connections as usize,
+                    }
+                });
                 Ok(Self::Postgres(pg::Pool::new(options, reads, settings)?))
             }
             DatabaseSetting::SqliteFile(path) => {

@@ -28,7 +28,7 @@ use crate::store::pg_reads::{self, ReadPool};
 pub(super) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How often idle connections past their idle timeout or lifetime are closed.
-const REAP_EVERY: Duration = Duration::from_secs(30);
+pub(super) const REAP_EVERY: Duration = Duration::from_secs(30);
 
 /// Pool sizing and recycling, from the `DB_*` settings.
 #[derive(Debug, Clone, Copy)]
@@ -47,26 +47,9 @@ impl PoolSettings {
     }
 }
 
-/// A pool manager whose idle connections [`maintain`] reaps.
-pub(super) trait Reaped: managed::Manager {
-    fn settings(&self) -> &PoolSettings;
-    /// Close a connection taken out of the pool.
-    fn close(conn: Self::Type) -> impl Future<Output = ()> + Send;
-}
-
 pub struct Manager {
     options: Arc<PgConnectOptions>,
     settings: PoolSettings,
-}
-
-impl Reaped for Manager {
-    fn settings(&self) -> &PoolSettings {
-        &self.settings
-    }
-
-    async fn close(conn: PgConnection) {
-        let _ = conn.close().await;
-    }
 }
 
 impl managed::Manager for Manager {
@@ -117,17 +100,16 @@ impl Pool {
     /// statement goes through this pool.
     pub fn new(
         options: PgConnectOptions,
-        reads: Option<tokio_postgres::Config>,
+        reads: Option<pg_reads::ReadSetup>,
         settings: PoolSettings,
     ) -> Result<Self, DbError> {
-        let (read_size, general_size) = match reads {
-            Some(_) => pg_reads::split(settings.max_size),
-            None => (None, settings.max_size),
-        };
+        let wanted = reads.as_ref().map_or(0, |setup| setup.connections);
+        let (read_size, general_size) = pg_reads::split(settings.max_size, wanted);
         let reads = match (reads, read_size) {
-            (Some(config), Some(size)) => {
-                Some(ReadPool::new(config, pg_reads::settings(settings, size))?)
-            }
+            (Some(setup), Some(size)) => Some(ReadPool::new(
+                setup.config,
+                pg_reads::settings(settings, size),
+            )?),
             _ => None,
         };
         let settings = PoolSettings {
@@ -148,7 +130,9 @@ impl Pool {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| DbError::Setup(format!("connection pool: {e}")))?;
-        start_maintenance(&inner);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(maintain(inner.weak()));
+        }
         Ok(Self { inner, reads })
     }
 
@@ -202,29 +186,16 @@ impl Pool {
     }
 }
 
-/// Inside a Tokio runtime, start [`maintain`] for `pool`.
-pub(super) fn start_maintenance<M: Reaped + 'static>(pool: &managed::Pool<M>)
-where
-    M::Type: Send,
-{
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(maintain(pool.weak()));
-    }
-}
-
 /// Closes idle connections past their idle timeout or lifetime and opens connections up to
 /// `min_idle`; ends with the pool.
-async fn maintain<M: Reaped>(pool: managed::WeakPool<M>)
-where
-    M::Type: Send,
-{
+async fn maintain(pool: managed::WeakPool<Manager>) {
     loop {
         tokio::time::sleep(REAP_EVERY).await;
         let Some(pool) = pool.upgrade() else { return };
         if pool.is_closed() {
             return;
         }
-        let settings = *pool.manager().settings();
+        let settings = pool.manager().settings;
         let mut keep = pool.status().size;
         let expired = pool.retain(|_, metrics| {
             let drop = keep > settings.min_idle && settings.expired(&metrics);
@@ -232,7 +203,7 @@ where
             !drop
         });
         for conn in expired.removed {
-            M::close(conn).await;
+            let _ = conn.close().await;
         }
         let mut held = Vec::new();
         while pool.status().size < settings.min_idle.min(settings.max_size) {

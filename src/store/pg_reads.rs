@@ -1,109 +1,155 @@
-//! The PostgreSQL connections for the per-request reads: `tokio-postgres` clients in a second,
-//! smaller pool (see [`split`] for how `DB_POOL_SIZE` is shared with [`super::pg`]).
+//! The PostgreSQL connections for the per-request reads: a few `tokio-postgres` connections
+//! (`DB_READ_CONNECTIONS`, taken from `DB_POOL_SIZE`: see [`split`]) that every request shares.
 //!
 //! perf: the session check of every authenticated request and the user read by id are the hot
-//! statements. Through sqlx they cost about a quarter of warden's instructions per request
-//! (its statement cache, by-name row decoding); here each is one prepared statement from the
-//! connection's own cache and one round trip. The SQL text is the same constant the sqlx path
-//! runs (SQLite keeps that path). Measurements: docs/performance.md, fourth round.
+//! statements. Each request sends its statement on the next connection at once, also while
+//! others are in flight there, and `tokio-postgres` pipelines them: PostgreSQL's backend finds
+//! the next statement already waiting instead of sleeping between round trips, and far fewer
+//! backends compete for the CPU. Statements are prepared once per connection and columns read
+//! by position. The SQL text is the same constant the sqlx path runs (SQLite keeps that path).
+//! Measurements: docs/performance.md, fourth round.
 //!
 //! Cancellation needs no lease here: a `tokio-postgres` connection is driven by its own task,
-//! which reads every answer to the end even when the request that sent the statement was
-//! dropped, so a client handed back after a cancelled request is between statements.
+//! which reads every answer to the end and hands each to the statement that asked for it, so a
+//! request dropped mid-statement leaves nothing behind for the next one (tests/api/reads.rs).
 
-use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
 use sqlx::postgres::PgConnectOptions;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
-use super::pg::{PING_IF_IDLE_FOR, PoolSettings, Reaped};
+use super::pg::{PING_IF_IDLE_FOR, PoolSettings, REAP_EVERY};
 use crate::store::DbError;
 
-/// How many of `DB_POOL_SIZE` connections the read pool gets, and how many stay with the
-/// general pool: a quarter for the reads (at least one), never more than the setting allows in
-/// total. With `DB_POOL_SIZE` = 1 there is no read pool (`None`): the reads share the one
-/// connection through the general pool.
+/// What the read pool is opened with.
+pub struct ReadSetup {
+    pub config: tokio_postgres::Config,
+    /// `DB_READ_CONNECTIONS`: how many connections the reads share.
+    pub connections: usize,
+}
+
+/// How many of `DB_POOL_SIZE` connections (`max_size`) the read pool gets and how many stay
+/// with the general pool: the `wanted` number (`DB_READ_CONNECTIONS`), leaving the general pool
+/// at least one; the total is never more than the setting. No read pool (`None`) when that
+/// leaves none for the reads (`DB_POOL_SIZE` = 1 or `DB_READ_CONNECTIONS` = 0): the reads then
+/// go through the general pool.
 ///
-/// A quarter because a read holds its connection for one round trip and nothing else, while
-/// the general pool serves transactions that hold theirs across several statements.
-pub fn split(max_size: usize) -> (Option<usize>, usize) {
-    if max_size < 2 {
-        return (None, max_size.max(1));
+/// Few because they are shared: every request sends its statement on the next connection at
+/// once, so two connections keep PostgreSQL's backends busy with statements queued back to
+/// back (docs/performance.md, fourth round).
+pub fn split(max_size: usize, wanted: usize) -> (Option<usize>, usize) {
+    let max_size = max_size.max(1);
+    let reads = wanted.min(max_size - 1);
+    if reads == 0 {
+        return (None, max_size);
     }
-    let reads = (max_size / 4).max(1);
     (Some(reads), max_size - reads)
 }
 
-/// One connection: its client and the statements prepared on it.
-pub struct ReadConnection {
+/// One connection, shared by every request that reads through it: its client, the statements
+/// prepared on it, and when it was opened and last used.
+struct ReadConnection {
     client: Client,
     /// perf: the read path runs two statements, so a short list compared by text beats a
     /// hashed cache (hashing the ~600-byte session lookup costs more than comparing it).
-    prepared: Vec<(&'static str, Statement)>,
+    prepared: Mutex<Vec<(&'static str, Statement)>>,
+    opened: Instant,
+    /// Milliseconds since `opened` at the last hand-out.
+    last_used_ms: AtomicU64,
+    in_flight: AtomicUsize,
 }
 
 impl ReadConnection {
-    async fn statement(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
-        if let Some((_, statement)) = self.prepared.iter().find(|(text, _)| *text == sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(sql).await?;
-        self.prepared.push((sql, statement.clone()));
-        Ok(statement)
-    }
-}
-
-pub struct Manager {
-    config: tokio_postgres::Config,
-    settings: PoolSettings,
-}
-
-impl managed::Manager for Manager {
-    type Type = ReadConnection;
-    type Error = tokio_postgres::Error;
-
-    async fn create(&self) -> Result<ReadConnection, tokio_postgres::Error> {
-        let (client, connection) = self.config.connect(NoTls).await?;
+    async fn open(config: &tokio_postgres::Config) -> Result<Arc<Self>, tokio_postgres::Error> {
+        let (client, connection) = config.connect(NoTls).await?;
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(error = %err, "read connection ended");
             }
         });
-        Ok(ReadConnection {
+        Ok(Arc::new(Self {
             client,
-            prepared: Vec::new(),
-        })
+            prepared: Mutex::new(Vec::new()),
+            opened: Instant::now(),
+            last_used_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        }))
     }
 
-    /// Past its idle timeout or lifetime: closed. A client whose connection task has ended
-    /// (server gone, socket closed): closed. One idle for [`PING_IF_IDLE_FOR`]: pinged, as the
-    /// general pool does.
-    async fn recycle(
-        &self,
-        connection: &mut ReadConnection,
-        metrics: &Metrics,
-    ) -> RecycleResult<tokio_postgres::Error> {
-        if self.settings.expired(metrics) {
-            return Err(RecycleError::message("idle timeout or lifetime reached"));
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_used_ms.load(Ordering::Relaxed));
+        self.opened.elapsed().saturating_sub(last)
+    }
+
+    fn touch(&self) {
+        let now = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_used_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// Usable for a new statement: its connection task still runs, its lifetime has not ended.
+    fn usable(&self, settings: &PoolSettings) -> bool {
+        !self.client.is_closed() && self.opened.elapsed() < settings.max_lifetime
+    }
+
+    fn prepared(&self, sql: &'static str) -> Option<Statement> {
+        let prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        prepared
+            .iter()
+            .find(|(text, _)| *text == sql)
+            .map(|(_, statement)| statement.clone())
+    }
+
+    async fn statement(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.prepared(sql) {
+            return Ok(statement);
         }
-        if connection.client.is_closed() {
-            return Err(RecycleError::message("connection closed"));
+        let statement = self.client.prepare(sql).await?;
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if !prepared.iter().any(|(text, _)| *text == sql) {
+            prepared.push((sql, statement.clone()));
         }
-        if metrics.last_used() >= PING_IF_IDLE_FOR {
-            connection.client.simple_query("").await?;
-        }
-        Ok(())
+        Ok(statement)
     }
 }
 
-impl Reaped for Manager {
-    fn settings(&self) -> &PoolSettings {
-        &self.settings
+/// Counts a statement in flight on a connection while it lives.
+struct InFlight<'a>(&'a ReadConnection);
+
+impl<'a> InFlight<'a> {
+    fn start(connection: &'a ReadConnection) -> Self {
+        connection.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self(connection)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One of the pool's connection places: the open connection, if any, and a lock held while
+/// one is being opened (so a broken connection is replaced once, not once per waiting request).
+#[derive(Default)]
+struct Slot {
+    current: Mutex<Option<Arc<ReadConnection>>>,
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn current(&self) -> Option<Arc<ReadConnection>> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
-    async fn close(connection: ReadConnection) {
-        // Dropping the client ends its connection task, which closes the socket.
-        drop(connection);
+    fn set(&self, connection: Option<Arc<ReadConnection>>) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = connection;
     }
 }
 
@@ -163,15 +209,29 @@ fn password_file_exists() -> bool {
 }
 
 /// The pool of read connections; cheap to clone.
+///
+/// perf: unlike a pool that lends each connection to one request at a time, every request
+/// picks the next connection in turn and sends its statement on it at once, even while others
+/// are in flight there: `tokio-postgres` pipelines them, so PostgreSQL's backend finds the
+/// next statement waiting instead of sleeping between round trips. Measurements:
+/// docs/performance.md, fourth round.
 #[derive(Clone)]
 pub struct ReadPool {
-    inner: managed::Pool<Manager>,
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    config: tokio_postgres::Config,
+    settings: PoolSettings,
+    slots: Vec<Slot>,
+    next: AtomicUsize,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for ReadPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadPool")
-            .field("status", &self.inner.status())
+            .field("stats", &self.stats())
             .finish()
     }
 }
@@ -186,27 +246,65 @@ impl ReadPool {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(settings.acquire_timeout);
         }
-        let manager = Manager { config, settings };
-        let timeout = Some(settings.acquire_timeout);
-        let inner = managed::Pool::builder(manager)
-            .max_size(settings.max_size.max(1))
-            .wait_timeout(timeout)
-            .create_timeout(timeout)
-            .recycle_timeout(timeout)
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|e| DbError::Setup(format!("read connection pool: {e}")))?;
-        super::pg::start_maintenance(&inner);
-        Ok(Self { inner })
+        let slots = (0..settings.max_size.max(1))
+            .map(|_| Slot::default())
+            .collect();
+        let pool = Self {
+            inner: Arc::new(Shared {
+                config,
+                settings,
+                slots,
+                next: AtomicUsize::new(0),
+                closed: AtomicBool::new(false),
+            }),
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(maintain(Arc::downgrade(&pool.inner)));
+        }
+        Ok(pool)
     }
 
-    async fn connection(&self) -> Result<Object<Manager>, DbError> {
-        self.inner.get().await.map_err(|err| match err {
-            PoolError::Backend(err) => DbError::Postgres(err),
-            PoolError::Timeout(_) => DbError::Sqlx(sqlx::Error::PoolTimedOut),
-            PoolError::Closed => DbError::Sqlx(sqlx::Error::PoolClosed),
-            other => DbError::Setup(format!("read connection pool: {other}")),
-        })
+    /// The next slot's connection, opened (or replaced) when it has none that is usable; one
+    /// idle for [`PING_IF_IDLE_FOR`] is pinged first, as the general pool does.
+    async fn connection(&self) -> Result<Arc<ReadConnection>, DbError> {
+        let shared = &*self.inner;
+        if shared.closed.load(Ordering::Relaxed) {
+            return Err(DbError::Sqlx(sqlx::Error::PoolClosed));
+        }
+        let index = shared.next.fetch_add(1, Ordering::Relaxed) % shared.slots.len();
+        let slot = &shared.slots[index];
+        if let Some(connection) = slot.current().filter(|c| c.usable(&shared.settings)) {
+            if connection.idle_for() < PING_IF_IDLE_FOR || self.ping(&connection).await {
+                return Ok(connection);
+            }
+        }
+        let wait = shared.settings.acquire_timeout;
+        let _opening = tokio::time::timeout(wait, slot.opening.lock())
+            .await
+            .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))?;
+        // Another request may have replaced it while this one waited.
+        if let Some(connection) = slot.current().filter(|c| c.usable(&shared.settings)) {
+            if connection.idle_for() < PING_IF_IDLE_FOR {
+                return Ok(connection);
+            }
+        }
+        slot.set(None);
+        let connection = tokio::time::timeout(wait, ReadConnection::open(&shared.config))
+            .await
+            .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))??;
+        connection.touch();
+        slot.set(Some(connection.clone()));
+        Ok(connection)
+    }
+
+    async fn ping(&self, connection: &ReadConnection) -> bool {
+        let wait = self.inner.settings.acquire_timeout;
+        let answered = tokio::time::timeout(wait, connection.client.simple_query("")).await;
+        let alive = matches!(answered, Ok(Ok(_)));
+        if alive {
+            connection.touch();
+        }
+        alive
     }
 
     /// Run one statement (prepared once per connection) and return its row, if any.
@@ -215,27 +313,81 @@ impl ReadPool {
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, DbError> {
-        let mut connection = self.connection().await?;
+        let connection = self.connection().await?;
+        let _in_flight = InFlight::start(&connection);
         let statement = connection.statement(sql).await?;
         Ok(connection.client.query_opt(&statement, params).await?)
     }
 
     /// Connections this pool keeps open while idle.
     pub fn min_idle(&self) -> usize {
-        self.inner.manager().settings.min_idle
+        self.inner.settings.min_idle
     }
 
-    /// `(idle, in_use, max)` connections.
+    /// `(idle, in_use, max)` connections: in use = at least one statement in flight.
     pub fn stats(&self) -> (u64, u64, u64) {
-        let status = self.inner.status();
-        let size = status.size as u64;
-        let idle = status.available as u64;
-        (idle, size.saturating_sub(idle), status.max_size as u64)
+        let shared = &*self.inner;
+        let (mut idle, mut in_use) = (0, 0);
+        for connection in shared.slots.iter().filter_map(Slot::current) {
+            if connection.in_flight.load(Ordering::Relaxed) > 0 {
+                in_use += 1;
+            } else {
+                idle += 1;
+            }
+        }
+        (idle, in_use, shared.slots.len() as u64)
     }
 
-    /// Refuse new clients and close the idle ones.
+    /// Refuse new statements and close the connections (statements in flight finish first:
+    /// their requests hold the connection until then).
     pub fn close(&self) {
-        self.inner.close();
+        self.inner.closed.store(true, Ordering::Relaxed);
+        for slot in &self.inner.slots {
+            slot.set(None);
+        }
+    }
+}
+
+/// Every [`REAP_EVERY`]: closes connections idle past the idle timeout or past their lifetime
+/// (keeping `min_idle`) and opens connections up to `min_idle`; ends with the pool.
+async fn maintain(pool: Weak<Shared>) {
+    loop {
+        tokio::time::sleep(REAP_EVERY).await;
+        let Some(shared) = pool.upgrade() else { return };
+        if shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let settings = shared.settings;
+        let mut open = shared
+            .slots
+            .iter()
+            .filter(|s| s.current().is_some())
+            .count();
+        for slot in &shared.slots {
+            let Some(connection) = slot.current() else {
+                continue;
+            };
+            let idle = connection.in_flight.load(Ordering::Relaxed) == 0;
+            let expired = !connection.usable(&settings)
+                || (idle && connection.idle_for() >= settings.idle_timeout);
+            if expired && (open > settings.min_idle || !connection.usable(&settings)) {
+                slot.set(None);
+                open -= 1;
+            }
+        }
+        for slot in shared.slots.iter().filter(|s| s.current().is_none()) {
+            if open >= settings.min_idle {
+                break;
+            }
+            match ReadConnection::open(&shared.config).await {
+                Ok(connection) => {
+                    connection.touch();
+                    slot.set(Some(connection));
+                    open += 1;
+                }
+                Err(_) => break,
+            }
+        }
     }
 }
 
@@ -306,15 +458,20 @@ mod tests {
     }
 
     #[test]
-    fn the_read_pool_takes_a_quarter_and_the_total_stays_the_setting() {
-        assert_eq!(split(1), (None, 1));
-        assert_eq!(split(2), (Some(1), 1));
-        assert_eq!(split(10), (Some(2), 8));
-        assert_eq!(split(32), (Some(8), 24));
-        for size in 2..100 {
-            let (reads, general) = split(size);
-            assert_eq!(reads.unwrap_or(0) + general, size);
-            assert!(general >= 1);
+    fn the_read_pool_takes_its_share_and_the_total_stays_the_setting() {
+        assert_eq!(split(1, 2), (None, 1));
+        assert_eq!(split(2, 2), (Some(1), 1));
+        assert_eq!(split(10, 2), (Some(2), 8));
+        assert_eq!(split(32, 8), (Some(8), 24));
+        assert_eq!(split(10, 0), (None, 10));
+        assert_eq!(split(4, 100), (Some(3), 1));
+        for size in 1..50 {
+            for wanted in 0..60 {
+                let (reads, general) = split(size, wanted);
+                assert_eq!(reads.unwrap_or(0) + general, size);
+                assert!(general >= 1);
+                assert_ne!(reads, Some(0));
+            }
         }
     }
 }

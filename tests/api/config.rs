@@ -43,6 +43,8 @@ fn every_invalid_value_is_refused_naming_its_variable() {
         (&[("PORT", "70000")], "PORT: "),
         (&[("HOST", "not-an-ip")], "HOST: "),
         (&[("DB_POOL_SIZE", "0")], "DB_POOL_SIZE: "),
+        (&[("DB_READ_CONNECTIONS", "-1")], "DB_READ_CONNECTIONS: "),
+        (&[("DB_READ_CONNECTIONS", "two")], "DB_READ_CONNECTIONS: "),
         (&[("REQUEST_TIMEOUT_SECS", "-1")], "REQUEST_TIMEOUT_SECS: "),
         (
             &[("DATABASE_URL", "mysql://localhost/db")],

@@ -21,6 +21,7 @@ mod outage;
 mod races;
 mod rate_limit;
 mod rbac;
+mod reads;
 #[path = "../../src/ratelimit/test_redis.rs"]
 mod test_redis;
 mod users;
