@@ -151,6 +151,15 @@ impl Slot {
     fn set(&self, connection: Option<Arc<ReadConnection>>) {
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = connection;
     }
+
+    /// Statements in flight on this slot's connection (none without one).
+    fn in_flight(&self) -> usize {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(0, |connection| connection.in_flight.load(Ordering::Relaxed))
+    }
 }
 
 /// The `tokio-postgres` configuration for `url`, completed with what sqlx found outside it
@@ -211,10 +220,10 @@ fn password_file_exists() -> bool {
 /// The pool of read connections; cheap to clone.
 ///
 /// perf: unlike a pool that lends each connection to one request at a time, every request
-/// picks the next connection in turn and sends its statement on it at once, even while others
-/// are in flight there: `tokio-postgres` pipelines them, so PostgreSQL's backend finds the
-/// next statement waiting instead of sleeping between round trips. Measurements:
-/// docs/performance.md, fourth round.
+/// picks the connection with the fewest statements in flight and sends its statement on it at
+/// once, even while others are in flight there: `tokio-postgres` pipelines them, so
+/// PostgreSQL's backend finds the next statement waiting instead of sleeping between round
+/// trips. Measurements: docs/performance.md, fourth and fifth rounds.
 #[derive(Clone)]
 pub struct ReadPool {
     inner: Arc<Shared>,
@@ -226,6 +235,30 @@ struct Shared {
     slots: Vec<Slot>,
     next: AtomicUsize,
     closed: AtomicBool,
+}
+
+impl Shared {
+    /// perf: the slot with the fewest statements in flight, so a connection whose backend is
+    /// slow (descheduled, or behind a slow statement) gets no more work until it catches up;
+    /// the tail at c=64 fell from 3.6–3.9 to 2.7–2.8 × the median (docs/performance.md, fifth
+    /// round).
+    fn least_busy_slot(&self) -> &Slot {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let index = least_busy(start, self.slots.len(), |index| {
+            self.slots[index].in_flight()
+        });
+        &self.slots[index]
+    }
+}
+
+/// The index in `0..count` with the least `in_flight`, scanning from `start` (modulo `count`)
+/// so that equally busy places take turns.
+fn least_busy(start: usize, count: usize, in_flight: impl Fn(usize) -> usize) -> usize {
+    let count = count.max(1);
+    (0..count)
+        .map(|offset| (start + offset) % count)
+        .min_by_key(|&index| in_flight(index))
+        .unwrap_or(start % count)
 }
 
 impl std::fmt::Debug for ReadPool {
@@ -271,8 +304,7 @@ impl ReadPool {
         if shared.closed.load(Ordering::Relaxed) {
             return Err(DbError::Sqlx(sqlx::Error::PoolClosed));
         }
-        let index = shared.next.fetch_add(1, Ordering::Relaxed) % shared.slots.len();
-        let slot = &shared.slots[index];
+        let slot = shared.least_busy_slot();
         if let Some(connection) = slot.current().filter(|c| c.usable(&shared.settings)) {
             if connection.idle_for() < PING_IF_IDLE_FOR || self.ping(&connection).await {
                 return Ok(connection);
@@ -428,7 +460,7 @@ mod tests {
 
     use sqlx::postgres::PgConnectOptions;
 
-    use super::{read_config, split};
+    use super::{least_busy, read_config, split};
 
     fn both(url: &str) -> Option<tokio_postgres::Config> {
         read_config(url, &PgConnectOptions::from_str(url).ok()?)
@@ -455,6 +487,21 @@ mod tests {
     #[test]
     fn an_option_only_sqlx_knows_keeps_the_reads_on_the_general_pool() {
         assert!(both("postgres://app:pw@localhost/warden?statement-cache-capacity=10").is_none());
+    }
+
+    #[test]
+    fn a_request_takes_the_connection_with_the_fewest_statements_in_flight() {
+        let loads = [3, 1, 2];
+        for start in 0..6 {
+            assert_eq!(least_busy(start, 3, |index| loads[index]), 1);
+        }
+    }
+
+    #[test]
+    fn equally_busy_connections_take_turns() {
+        let chosen: Vec<usize> = (0..4).map(|start| least_busy(start, 2, |_| 5)).collect();
+        assert_eq!(chosen, [0, 1, 0, 1]);
+        assert_eq!(least_busy(7, 1, |_| 0), 0);
     }
 
     #[test]
