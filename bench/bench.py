@@ -353,15 +353,39 @@ QUERY_FLOORS = {
 def query_floor(db, key, clients, secs, variables):
     """pgbench -M prepared running one warden request's statements per transaction."""
     _, statements, _ = QUERY_FLOORS[key]
-    path = os.path.join(STATE, f"{key}.sql")
+    return {"tps": pgbench_script(db, key, "\n".join(statements) + "\n", clients, secs, variables)}
+
+def pgbench_script(db, name, script, clients, secs, variables):
+    """tps of `pgbench -M prepared` running `script` (one transaction) from `clients`."""
+    path = os.path.join(STATE, f"{name}.sql")
     with open(path, "w") as f:
-        f.write("\n".join(statements) + "\n")
+        f.write(script)
     cmd = ["pgbench", "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", "2",
            "-T", str(secs)]
-    for name, value in variables.items():
-        cmd += ["-D", f"{name}={value}"]
+    for var, value in variables.items():
+        cmd += ["-D", f"{var}={value}"]
     out = sh(cmd + [PG_ADMIN.rsplit("/", 1)[0] + "/" + db])
-    return {"tps": float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))}
+    return float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
+
+def list_designs_phase(pgb_db):
+    """BENCH_PHASES=list_designs: the list's exact total, design by design (bench/list_designs.py)."""
+    import list_designs  # bench/list_designs.py
+
+    def create_db():
+        db = f"bench_designs_{TAG}"
+        register("pgdb", db)
+        psql("postgres", f"CREATE DATABASE {db}")
+        w = setup_warden("designs", PG_ADMIN.rsplit("/", 1)[0] + "/" + db, db)
+        w.stop()
+        return db, psql(db, "SELECT id FROM users.users WHERE username = 'bench_admin'")
+
+    log("the list's exact total: designs (bench/list_designs.py)")
+    return list_designs.measure(
+        psql, create_db,
+        lambda db, clients, script, variables: pgbench_script(db, "design", script, clients,
+                                                              DURATION, variables),
+        lambda: pgbench(pgb_db, 16, DURATION, "simple")["tps"],
+        (EFFECTIVE_PERMISSIONS_SQL, PAGE_LIVE_SQL), log)
 
 # warden verifies at most 2 x cores passwords at once (src/state.rs); the floor runs as many
 # threads, so on a shared machine both get the same share of the CPUs (on an idle machine the
@@ -634,6 +658,10 @@ def main():
         psql("postgres", f"CREATE DATABASE {db}")
     log("pgbench -i (scale 1, 100,000 rows)")
     sh(["pgbench", "-i", "-q", "-s", "1", PG_ADMIN.rsplit("/", 1)[0] + "/" + pgb_db])
+    if "list_designs" in PHASES:
+        res["list_designs"] = list_designs_phase(pgb_db)
+        if "pg" not in PHASES:
+            return finish_designs(res)
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + w_db
     log("warden on PostgreSQL: start, migrate, seed")
     w = setup_warden("pg", url, w_db)
@@ -794,6 +822,23 @@ def finish(res):
     import report  # bench/report.py
     report.write(res, OUT_DIR, name)
     log(f"wrote {OUT_DIR}/{name}.md, {name}.json, {name}.svg")
+
+def finish_designs(res):
+    """A run of the list designs alone: their section and figures, not the full report."""
+    import list_designs  # bench/list_designs.py
+    res["machine"]["elapsed_s"] = round(time.time() - START)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    name = os.environ.get("BENCH_OUT_NAME") or "list-designs"
+    with open(os.path.join(OUT_DIR, f"{name}.json"), "w") as f:
+        json.dump({"machine": res["machine"], "list_designs": res["list_designs"]}, f, indent=1)
+        f.write("\n")
+    m = res["machine"]
+    head = [f"# warden benchmark — list designs", "",
+            f"{m['date']} · git `{m['git_rev']}` · {m['nproc']} × {m['cpu']} · PostgreSQL "
+            f"{m['postgres']} (autovacuum {m['autovacuum']}) · {DURATION} s per measurement", ""]
+    with open(os.path.join(OUT_DIR, f"{name}.md"), "w") as f:
+        f.write("\n".join(head + list_designs.markdown(res)))
+    log(f"wrote {OUT_DIR}/{name}.md, {name}.json")
 
 if __name__ == "__main__":
     sys.path.insert(0, HERE)

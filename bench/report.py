@@ -12,6 +12,11 @@ TAIL_BOUND = 10.0       # /auth/me: p99 <= 10 x p50
 READ_RSS_MIB, LOGIN_RSS_MIB, IDLE_RSS_MIB = 48, 128, 24
 COLD_START_MS = 100
 REDIS_MAX_LOSS = 0.15
+# Issue 16's goals for the per-request reads and the list (docs/performance.md): shares of the
+# floors measured in the same run.
+READ_SHARE = 0.75       # of pgbench -S, of the own statement's -M prepared rate, of the axum floor
+READ_TAIL_BOUND = 3.0   # p99 <= 3 x p50
+LIST_SHARE = 0.25       # the admin list, of pgbench -S c=16
 
 
 def floor_key(clients, mode="simple"):
@@ -52,6 +57,27 @@ def evaluate(res):
                          ok=ok, p50=r["p50_ms"], p99=r["p99_ms"], rss=r["rss_max_mib"],
                          cpu=r["cpu_us_per_req"],
                          note=f"p99/p50 = {tail:.1f}; CPU per login = {r['cpu_us_per_req'] / floors['argon2']['cpu_us_per_hash']:.2f} × CPU per raw hash"))
+    return rows
+
+
+def read_goal_rows(res):
+    """Issue 16: (scenario, req/s, of pgbench -S, of own statement, of axum floor, p99/p50, ok);
+    a share is None where the run did not measure its floor."""
+    pg, floors = res["postgres"], res["floors"]
+    own = res.get("query_floors", {}).get("q_me", {}).get("tps")  # c=16, -M prepared
+    rows = []
+    for key, clients in (("me_c16", 16), ("me_c64", 64), ("user_self", 16), ("users_list", 16)):
+        r, f = pg.get(key), floors.get(floor_key(clients), {}).get("tps")
+        if not r or not f:
+            continue
+        if key == "users_list":
+            rows.append((key, r["rps"], r["rps"] / f, None, None, None, r["rps"] / f >= LIST_SHARE))
+            continue
+        axum = res.get("axum_floor", {}).get(f"c{clients}", {}).get("rps") if key.startswith("me_") else None
+        shares = [r["rps"] / f, r["rps"] / own if own else None, r["rps"] / axum if axum else None]
+        tail = r["p99_ms"] / r["p50_ms"]
+        ok = all(x is None or x >= READ_SHARE for x in shares) and tail <= READ_TAIL_BOUND
+        rows.append((key, r["rps"], *shares, tail, ok))
     return rows
 
 
@@ -140,6 +166,18 @@ def markdown(res, rows):
     for r in rows:
         L.append(f"| {r['scenario']} | {r['measured']} | {r['floor']} | {r['ratio']:.0%} | {r['target']} | "
                  f"{mark(r['ok'])} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rss']:.1f} | {r['cpu']:.0f} | {r['note']} |")
+    gr = read_goal_rows(res)
+    if gr:
+        pct = lambda x: "—" if x is None else f"{x:.0%}"
+        L += ["", "## Issue 16 goals: the reads against what the stack allows", "",
+              f"Each read ≥ {READ_SHARE:.0%} of `pgbench -S` at its client count, of the "
+              f"`-M prepared` rate of its own statement (c=16) and of the axum floor, with p99 ≤ "
+              f"{READ_TAIL_BOUND:.0f} × p50; the admin list ≥ {LIST_SHARE:.0%} of `pgbench -S`.", "",
+              "| scenario | req/s | of `pgbench -S` | of own statement | of axum floor | p99 / p50 | result |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+        for key, rps, f, own, axum, tail, ok in gr:
+            L.append(f"| {key} | {rps:,.0f} | {pct(f)} | {pct(own)} | {pct(axum)} | "
+                     f"{'—' if tail is None else format(tail, '.1f')} | {mark(ok)} |")
     L += ["", "| resource | measured | target | result |", "|---|---:|---|---|"]
     for name, val, tgt, ok in memory_rows(res):
         L.append(f"| {name} | {val} | {tgt} | {mark(ok)} |")
@@ -222,6 +260,8 @@ def markdown(res, rows):
                      f"{join(rd, 'cpu_cores', '.2f')} | {join(rd, 'pg_cpu_cores', '.2f')} |")
     import account_mail  # bench/account_mail.py: its own section
     L += [""] + account_mail.markdown(res)
+    import list_designs  # bench/list_designs.py: its own section, when the run measured it
+    L += list_designs.markdown(res)
     L += ["", "![throughput and p99 against the floor](" + ("latest" if m["mode"] == "full" else "quick") + ".svg)", ""]
     return "\n".join(L)
 
