@@ -62,9 +62,12 @@ def register(kind, value):
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
+def db_url(db):
+    """The admin connection's URL with database `db`."""
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + db
+
 def psql(db, sql):
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db
-    return sh(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", url, "-c", sql]).strip()
+    return sh(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", db_url(db), "-c", sql]).strip()
 
 def free_port():
     with socket.socket() as s:
@@ -279,7 +282,7 @@ def pgbench(db, clients, secs, mode):
     cmd = ["pgbench", "-n", "-S", "-c", str(clients), "-j", "2", "-T", str(secs)]
     if mode == "prepared":
         cmd += ["-M", "prepared"]
-    out = sh(cmd + [PG_ADMIN.rsplit("/", 1)[0] + "/" + db])
+    out = sh(cmd + [db_url(db)])
     tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
     lat = re.search(r"latency average = ([\d.]+) ms", out)
     return {"tps": tps, "lat_avg_ms": float(lat.group(1)) if lat else None}
@@ -364,7 +367,7 @@ def pgbench_script(db, name, script, clients, secs, variables):
            "-T", str(secs)]
     for var, value in variables.items():
         cmd += ["-D", f"{var}={value}"]
-    out = sh(cmd + [PG_ADMIN.rsplit("/", 1)[0] + "/" + db])
+    out = sh(cmd + [db_url(db)])
     return float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
 
 def list_designs_phase(pgb_db):
@@ -375,7 +378,7 @@ def list_designs_phase(pgb_db):
         db = f"bench_designs_{TAG}"
         register("pgdb", db)
         psql("postgres", f"CREATE DATABASE {db}")
-        w = setup_warden("designs", PG_ADMIN.rsplit("/", 1)[0] + "/" + db, db)
+        w = setup_warden("designs", db_url(db), db)
         w.stop()
         return db, psql(db, "SELECT id FROM users.users WHERE username = 'bench_admin'")
 
@@ -657,12 +660,12 @@ def main():
         register("pgdb", db)
         psql("postgres", f"CREATE DATABASE {db}")
     log("pgbench -i (scale 1, 100,000 rows)")
-    sh(["pgbench", "-i", "-q", "-s", "1", PG_ADMIN.rsplit("/", 1)[0] + "/" + pgb_db])
+    sh(["pgbench", "-i", "-q", "-s", "1", db_url(pgb_db)])
     if "list_designs" in PHASES:
         res["list_designs"] = list_designs_phase(pgb_db)
         if "pg" not in PHASES:
             return finish_designs(res)
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + w_db
+    url = db_url(w_db)
     log("warden on PostgreSQL: start, migrate, seed")
     w = setup_warden("pg", url, w_db)
     ut, uid, at = tokens(w)
