@@ -8,8 +8,9 @@ kinds one after another on kept-alive connections, interleaved (each cycle sends
 kind, in an order shuffled per cycle by a seeded generator), so drift and the background work of
 one request fall on all kinds alike. (A fixed order put every unknown `forgot` right behind a
 known one, whose token write and SMTP hand-off were still running: the unknown address looked
-≈ 14 % slower in two full runs, an artefact of the order, not of the route.) Each known address is used once per kind, so every known-address
-request really issues a token and a mail (the 60 s per-user resend bound never short-cuts it).
+≈ 14 % slower in two full runs, an artefact of the order, not of the route.) Each known address
+is used once per kind, so every known-address request really issues a token and a mail (the
+60 s per-user resend bound never short-cuts it).
 """
 
 import asyncio

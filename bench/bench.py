@@ -832,15 +832,7 @@ def finish_designs(res):
     res["machine"]["elapsed_s"] = round(time.time() - START)
     os.makedirs(OUT_DIR, exist_ok=True)
     name = os.environ.get("BENCH_OUT_NAME") or "list-designs"
-    with open(os.path.join(OUT_DIR, f"{name}.json"), "w") as f:
-        json.dump({"machine": res["machine"], "list_designs": res["list_designs"]}, f, indent=1)
-        f.write("\n")
-    m = res["machine"]
-    head = [f"# warden benchmark — list designs", "",
-            f"{m['date']} · git `{m['git_rev']}` · {m['nproc']} × {m['cpu']} · PostgreSQL "
-            f"{m['postgres']} (autovacuum {m['autovacuum']}) · {DURATION} s per measurement", ""]
-    with open(os.path.join(OUT_DIR, f"{name}.md"), "w") as f:
-        f.write("\n".join(head + list_designs.markdown(res)))
+    list_designs.write(res, OUT_DIR, name, DURATION)
     log(f"wrote {OUT_DIR}/{name}.md, {name}.json")
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Writes: `INSERT` of one user per transaction (registration's write) at c=8, with
 and with each counter trigger. Run it with `BENCH_PHASES=list_designs bench/run.sh`.
 """
 
+import json
 import os
 import re
 
@@ -166,3 +167,17 @@ def markdown(res):
     rows += ["", f"The counter matched `count(*)` after the writes: "
              f"{'yes' if a['counter_exact'] else 'NO'}.", ""]
     return rows
+
+
+def write(res, out_dir, name, duration_s):
+    """`<name>.json` (the machine and this phase's figures) and `<name>.md` (its section under
+    a header naming the run) in `out_dir`, for a run of this phase alone."""
+    with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+        json.dump({"machine": res["machine"], "list_designs": res["list_designs"]}, f, indent=1)
+        f.write("\n")
+    m = res["machine"]
+    head = ["# warden benchmark — list designs", "",
+            f"{m['date']} · git `{m['git_rev']}` · {m['nproc']} × {m['cpu']} · PostgreSQL "
+            f"{m['postgres']} (autovacuum {m['autovacuum']}) · {duration_s} s per measurement", ""]
+    with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
+        f.write("\n".join(head + markdown(res)))
