@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// Why a store operation (or building a store) failed. Messages never contain the
 /// storage URL, which may carry a password.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The Redis URL does not parse (the reason comes from the redis crate).
     #[error("invalid Redis URL: {0}")]
@@ -19,7 +19,7 @@ pub enum StoreError {
     /// Redis answered with an error, or the connection failed.
     #[error("rate-limit store error: {0}")]
     Redis(#[from] redis::RedisError),
-    /// Redis answered something the limiter script never returns.
+    /// Redis answered something the limiter's commands never return.
     #[error("unexpected reply from rate-limit store: {0}")]
     Protocol(&'static str),
 }

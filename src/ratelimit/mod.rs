@@ -15,6 +15,7 @@ mod account;
 mod breaker;
 mod bucket_key;
 mod client_ip;
+mod coalesce;
 mod decision;
 mod error;
 mod headers;

@@ -1,17 +1,18 @@
 //! Redis-backed fixed-window counters shared by all instances.
 //!
-//! One Lua script per hit INCRs every counter of the route and sets its expiry in the
-//! same atomic step, so instances never disagree about where a window starts. The
+//! One `MULTI` creates every counter of the route with its expiry unless it exists and raises
+//! it, so instances never disagree about where a window starts; concurrent hits share one
+//! call (`coalesce`). The
 //! connection is a lazily created `ConnectionManager`: building the store never fails
 //! because Redis is down, and the manager reconnects by itself afterwards.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
+use redis::RedisResult;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisResult, Script};
 
+use super::coalesce::{CounterHit, HitQueue};
 use super::decision::{Decision, Reading, Reporter};
 use super::error::StoreError;
 use super::policy::Limit;
@@ -21,28 +22,11 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(500);
 /// Readiness PING budget.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// INCR each key; a new key (count 1), or one somehow left without expiry, gets the
-/// window length as its TTL. Returns `{count1, pttl1, count2, pttl2, ...}`.
-const HIT_SCRIPT: &str = r"
-local out = {}
-for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  local ttl = redis.call('PTTL', key)
-  if count == 1 or ttl < 0 then
-    ttl = tonumber(ARGV[i])
-    redis.call('PEXPIRE', key, ttl)
-  end
-  out[2 * i - 1] = count
-  out[2 * i] = ttl
-end
-return out
-";
-
 /// Redis limiter store. Cloning shares the connection.
 #[derive(Clone)]
 pub struct RedisStore {
     pub(super) connection: ConnectionManager,
-    script: Arc<Script>,
+    hits: HitQueue,
 }
 
 /// Hand-written so the URL (and its password) never reaches a log.
@@ -73,12 +57,13 @@ impl RedisStore {
             redis::Client::open(url).map_err(|err| StoreError::InvalidUrl(err.to_string()))?;
         let connection = ConnectionManager::new_lazy_with_config(client, manager_config())?;
         Ok(Self {
+            hits: HitQueue::spawn(connection.clone()),
             connection,
-            script: Arc::new(Script::new(HIT_SCRIPT)),
         })
     }
 
-    /// Counts one request against every limit in one round trip and decides.
+    /// Counts one request against every limit in one Redis call (shared with the hits
+    /// queued meanwhile) and decides.
     pub async fn hit(
         &self,
         route_key: &str,
@@ -89,14 +74,14 @@ impl RedisStore {
             return Ok(Decision::unlimited());
         }
         let periods = distinct_periods(limits);
-        let mut invocation = self.script.prepare_invoke();
-        for limit in &periods {
-            invocation.key(redis_key(route_key, limit.period_secs, client_key));
-            invocation.arg(limit.period_ms());
-        }
-        let mut connection = self.connection.clone();
-        let reply: Vec<i64> =
-            within(OPERATION_TIMEOUT, invocation.invoke_async(&mut connection)).await?;
+        let counters = periods
+            .iter()
+            .map(|limit| CounterHit {
+                key: redis_key(route_key, limit.period_secs, client_key),
+                period_ms: limit.period_ms(),
+            })
+            .collect();
+        let reply = self.hits.hit(counters).await?;
         decide(limits, &periods, &reply)
     }
 
@@ -168,8 +153,8 @@ fn decide(limits: &[Limit], periods: &[Limit], reply: &[i64]) -> Result<Decision
 
 fn reading(limit: Limit, count: i64, pttl: i64) -> Result<Reading, StoreError> {
     let count = u64::try_from(count).map_err(|_| StoreError::Protocol("negative count"))?;
-    // The script always sets a TTL; a negative one would mean "no expiry", so assume
-    // a full window rather than report nonsense.
+    // A counter without TTL gets its window in the same call; a negative TTL can only mean
+    // the counter expired in between, so report a full window rather than nonsense.
     let reset_ms = u64::try_from(pttl).unwrap_or_else(|_| limit.period_ms());
     Ok(Reading {
         limit,

@@ -107,6 +107,70 @@ async fn counter_is_shared_between_instances() {
     delete(&mut conn, &[key, redis_key(&route, 60, "192.0.2.11")]).await;
 }
 
+/// Concurrent hits share Redis calls (`coalesce`) yet each reads its own count: exactly
+/// `limit` of them pass per client, each remaining value is seen once, every hit is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_hits_are_counted_exactly() {
+    const HITS_PER_CLIENT: u64 = 150;
+    const LIMIT: u64 = 100;
+    let (a, b) = (shared_store().await, shared_store().await);
+    let mut conn = raw_connection(&url()).await;
+    let route = unique_route("concurrent");
+    let clients = ["192.0.2.20", "192.0.2.21"];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..HITS_PER_CLIENT {
+        for (c, &client) in clients.iter().enumerate() {
+            // Two instances, interleaved, like two replicas behind one balancer.
+            let store = if (i + c as u64) % 2 == 0 {
+                a.clone()
+            } else {
+                b.clone()
+            };
+            let route = route.clone();
+            tasks.spawn(async move {
+                let limits = [Limit::new(LIMIT, 60), Limit::new(1_000, 3_600)];
+                (client, store.hit(&route, client, &limits).await.unwrap())
+            });
+        }
+    }
+    let mut remaining_seen: std::collections::HashMap<&str, Vec<u64>> = Default::default();
+    let mut denied: std::collections::HashMap<&str, u64> = Default::default();
+    while let Some(joined) = tasks.join_next().await {
+        let (client, decision) = joined.unwrap();
+        if decision.allowed {
+            assert_eq!(decision.limit, LIMIT);
+            remaining_seen
+                .entry(client)
+                .or_default()
+                .push(decision.remaining);
+        } else {
+            *denied.entry(client).or_default() += 1;
+        }
+    }
+    let mut keys = Vec::new();
+    for client in clients {
+        let mut seen = remaining_seen.remove(client).unwrap_or_default();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..LIMIT).collect::<Vec<_>>(), "{client}");
+        assert_eq!(
+            denied.get(client),
+            Some(&(HITS_PER_CLIENT - LIMIT)),
+            "{client}"
+        );
+        for period in [60, 3_600] {
+            let key = redis_key(&route, period, client);
+            assert_eq!(get(&mut conn, &key).await, Some(HITS_PER_CLIENT), "{key}");
+            let ttl = pttl(&mut conn, &key).await;
+            assert!(
+                ttl > 0 && ttl <= i64::try_from(period * 1_000).unwrap(),
+                "{key}: {ttl}"
+            );
+            keys.push(key);
+        }
+    }
+    delete(&mut conn, &keys).await;
+}
+
 #[tokio::test]
 async fn ttl_is_set_on_first_hit_only() {
     let store = shared_store().await;
