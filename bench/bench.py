@@ -559,11 +559,32 @@ def read_scenarios(w, user_token, user_id, admin_token, quick):
         s = [x for x in s if x[0] in ONLY]
     return s
 
-def run_scenario(w, path, conns, headers, secs, script=None):
+def redis_counters():
+    """Redis's own CPU (µs, all its threads) and its limiter round trips so far: `EXEC` (a
+    `MULTI` of the limiter since the hits are coalesced) or `EVALSHA` (the script of builds
+    before it). Read with INFO, so it works for a Redis on another host too."""
+    out = subprocess.run(["redis-cli", "-u", REDIS_URL, "info", "all"],
+                         capture_output=True, text=True, timeout=10).stdout
+    cpu_s, calls = 0.0, 0
+    for line in out.splitlines():
+        if line.startswith(("used_cpu_sys:", "used_cpu_user:")):
+            cpu_s += float(line.split(":", 1)[1])
+        elif line.startswith(("cmdstat_exec:", "cmdstat_evalsha:")):
+            calls += int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return {"redis_cpu_us": cpu_s * 1e6, "redis_calls": calls}
+
+def run_scenario(w, path, conns, headers, secs, script=None, counters=None):
+    """One measured wrk run after a warm-up. `counters` (a function returning a dict of
+    totals) is read before and after the measured run; each total's difference per request
+    is reported as `<name>_per_req`."""
     if WARMUP:
         wrk(w.base + path, conns, WARMUP, headers, script)
     with Sampler(w.proc.pid) as smp:
+        before = counters() if counters else {}
         r = wrk(w.base + path, conns, secs, headers, script)
+        after = counters() if counters else {}
+    for name, total in after.items():
+        r[f"{name}_per_req"] = round((total - before[name]) / max(r["requests"], 1), 3)
     r.update(rss_max_mib=round(smp.rss_max, 1), rss_mean_mib=round(smp.rss_mean, 1),
              cpu_cores=round(smp.cpu / smp.wall, 2), pg_cpu_cores=round(smp.pg_cpu / smp.wall, 2),
              cpu_us_per_req=round(smp.cpu / max(r["requests"], 1) * 1e6, 1),
@@ -778,9 +799,11 @@ def main():
         runs = {s[0]: [] for s in scen_r}
         for rnd in range(1, ROUNDS + 1):
             for key, label, path, conns, hdr, _, _ in scen_r:
-                r = run_scenario(w, path, conns, hdr, DURATION)
+                r = run_scenario(w, path, conns, hdr, DURATION, counters=redis_counters)
                 runs[key].append(r)
-                log(f"  [redis r{rnd}] {label}: {r['rps']:.0f} rps, p99 {r['p99_ms']:.2f} ms")
+                log(f"  [redis r{rnd}] {label}: {r['rps']:.0f} rps, p99 {r['p99_ms']:.2f} ms, "
+                    f"{r['cpu_us_per_req']} CPU-us/req, Redis {r['redis_cpu_us_per_req']:.1f} "
+                    f"CPU-us/req, {r['redis_calls_per_req']:.2f} Redis calls/req")
         w.stop()
         res["redis"] = {k: summarise(v) for k, v in runs.items()}
 

@@ -139,6 +139,15 @@ def redis_rows(res):
     return rows
 
 
+def redis_cost(res, key):
+    """warden CPU µs/req with the memory and the Redis limiter, Redis's CPU µs/req and its
+    round trips per request; `—` for runs that did not record them."""
+    base, red = res["postgres"].get(key, {}), res.get("redis", {}).get(key, {})
+    fmt = lambda r, k, spec: format(r[k], spec) if k in r else "—"
+    return (fmt(base, "cpu_us_per_req", ".0f"), fmt(red, "cpu_us_per_req", ".0f"),
+            fmt(red, "redis_cpu_us_per_req", ".1f"), fmt(red, "redis_calls_per_req", ".2f"))
+
+
 def join(runs, key, spec):
     return ", ".join(format(x[key], spec) for x in runs)
 
@@ -190,10 +199,15 @@ def markdown(res, rows):
     rr = redis_rows(res)
     if rr:
         L += ["", "## Redis rate limiter (`RATE_LIMIT_STORAGE_URL`), read scenarios", "",
-              "| scenario | memory limiter | Redis limiter | kept | p99 ms (Redis) | target ≥ 85 % |",
-              "|---|---:|---:|---:|---:|---|"]
+              "warden CPU per request with each limiter, Redis's own CPU per request and its "
+              "round trips per request (concurrent hits share one: `ratelimit/coalesce.rs`).", "",
+              "| scenario | memory limiter | Redis limiter | kept | p99 ms (Redis) | warden CPU µs/req "
+              "(memory; Redis) | Redis CPU µs/req | Redis calls/req | target ≥ 85 % |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for key, base, red, keep, p99, ok in rr:
-            L.append(f"| {key} | {base:,.0f} req/s | {red:,.0f} req/s | {keep:.0%} | {p99:.2f} | {mark(ok)} |")
+            cpu_mem, cpu_red, redis_cpu, calls = redis_cost(res, key)
+            L.append(f"| {key} | {base:,.0f} req/s | {red:,.0f} req/s | {keep:.0%} | {p99:.2f} | "
+                     f"{cpu_mem}; {cpu_red} | {redis_cpu} | {calls} | {mark(ok)} |")
     fl = res["postgres"].get("login_flood")
     if fl:
         fmt = lambda v, spec: "—" if v is None else format(v, spec)
