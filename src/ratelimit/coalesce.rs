@@ -104,7 +104,7 @@ impl HitQueue {
     /// request's budget for the store.
     pub async fn hit(&self, counters: Vec<CounterHit>) -> Readings {
         let (reply, readings) = oneshot::channel();
-        within_budget(async {
+        within(OPERATION_TIMEOUT, async {
             self.sender
                 .send(Hit { counters, reply })
                 .await
@@ -115,12 +115,6 @@ impl HitQueue {
         })
         .await
     }
-}
-
-async fn within_budget(readings: impl Future<Output = Readings>) -> Readings {
-    tokio::time::timeout(OPERATION_TIMEOUT, readings)
-        .await
-        .unwrap_or(Err(StoreError::Timeout(OPERATION_TIMEOUT)))
 }
 
 /// One call at a time: what queues up meanwhile is the next batch, so a batch is as large
@@ -136,7 +130,6 @@ async fn send_batches(mut queue: mpsc::Receiver<Hit>, mut connection: Connection
             let reply = call(&mut connection, &batch).await;
             batch.answer(hits.drain(..), reply);
         }
-        hits.clear();
     }
 }
 

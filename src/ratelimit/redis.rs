@@ -9,7 +9,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use redis::RedisResult;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::coalesce::{CounterHit, HitQueue};
@@ -163,10 +162,14 @@ fn reading(limit: Limit, count: i64, pttl: i64) -> Result<Reading, StoreError> {
     })
 }
 
-pub(super) async fn within<T>(
+/// `operation`'s result, or `Timeout` when it takes longer than `limit`.
+pub(super) async fn within<T, E>(
     limit: Duration,
-    operation: impl Future<Output = RedisResult<T>>,
-) -> Result<T, StoreError> {
+    operation: impl Future<Output = Result<T, E>>,
+) -> Result<T, StoreError>
+where
+    StoreError: From<E>,
+{
     match tokio::time::timeout(limit, operation).await {
         Ok(result) => Ok(result?),
         Err(_) => Err(StoreError::Timeout(limit)),
